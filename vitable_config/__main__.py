@@ -1,0 +1,3 @@
+from vitable_config.cli.main import entry
+
+entry()

@@ -1,0 +1,112 @@
+"""Typed errors raised by the API client.
+
+None of these ever contain the API key: messages are built from the response
+body and the request method/path only (never headers or full URLs with
+credentials).
+"""
+
+from __future__ import annotations
+
+
+class ApiError(Exception):
+    """The API answered with an error status."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        method: str = "",
+        path: str = "",
+        app_error_code: str | None = None,
+        trace_id: str | None = None,
+    ) -> None:
+        self.status = status
+        self.message = message
+        self.method = method
+        self.path = path
+        self.app_error_code = app_error_code
+        self.trace_id = trace_id
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"{self.method} {self.path} " if self.method else ""
+        code = f" [{self.app_error_code}]" if self.app_error_code else ""
+        trace = f" (trace {self.trace_id})" if self.trace_id else ""
+        return f"{where}-> {self.status}{code}: {self.message}{trace}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.status}, {self.message!r}, app_error_code={self.app_error_code!r})"
+
+
+class BadRequestError(ApiError):
+    """400."""
+
+
+class AuthenticationError(ApiError):
+    """401: missing or unknown API key."""
+
+
+class PermissionDeniedError(ApiError):
+    """403."""
+
+
+class NotFoundError(ApiError):
+    """404."""
+
+
+class ConflictError(ApiError):
+    """409 (overlap, or plan_year_locked)."""
+
+
+class ValidationFailedError(ApiError):
+    """422."""
+
+
+class RateLimitedError(ApiError):
+    """429 that survived all retries."""
+
+
+class ServerError(ApiError):
+    """5xx that survived all retries."""
+
+
+class TransportError(Exception):
+    """The request could not be completed (connection refused, DNS, TLS) and
+    definitely did not reach the server's write path (safe to retry a GET/PUT)."""
+
+
+class OutcomeUnknownError(Exception):
+    """A non-idempotent request (POST) was sent and we do not know whether it
+    was committed: timeout, dropped connection after sending, or 5xx.
+
+    The caller must resolve this by reading (e.g. list plan years by natural
+    key) before deciding to retry. Never retry a POST blindly.
+    """
+
+    def __init__(self, method: str, path: str, reason: str) -> None:
+        self.method = method
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{method} {path}: outcome unknown ({reason})")
+
+
+class InsecureTransportError(Exception):
+    """Plain http:// to a non-loopback host without --insecure."""
+
+
+STATUS_ERRORS: dict[int, type[ApiError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: ValidationFailedError,
+    429: RateLimitedError,
+}
+
+
+def error_for_status(status: int) -> type[ApiError]:
+    if status >= 500:
+        return ServerError
+    return STATUS_ERRORS.get(status, ApiError)

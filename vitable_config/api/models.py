@@ -1,0 +1,254 @@
+"""Pydantic models for every request and response shape of the Vitable Connect API.
+
+Field names follow the seeds exactly (see ``shared/seeds`` and ``REFERENCE.md``).
+Note the asymmetry: requests say ``open_enrollment_start``/``_end``; responses say
+``open_enrollment_start_date``/``_end_date``.
+
+Response models allow unknown extra fields (the API may add fields); request
+models forbid them (we must never send a field the API does not define).
+These models are shared by the client and the sandbox server.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CoverageTier = Literal["Unspecified", "EE", "ES", "EC", "EF"]
+PlanYearStatus = Literal["draft", "open_enrollment", "active", "expired"]
+PlanTier = Literal["Bronze", "Silver", "Gold", "Platinum"]
+Category = Literal["Medical", "Dental", "Vision", "Hospital"]
+ProductCode = Literal[
+    "EBA",
+    "VPC",
+    "VPC_CORE",
+    "MEC",
+    "MEC2",
+    "MEC_PLUS",
+    "MVP",
+    "MVP2",
+    "MVPSL",
+    "MVPSL2",
+    "VD",
+    "VV",
+    "ICHRA",
+    "ICHRA_PREMIUM_PLUS",
+    "ICHRA_REIMBURSEMENT_ONLY",
+]
+EnrollmentStatus = Literal["pending", "enrolled", "waived", "inactive"]
+Relationship = Literal["Spouse", "Child"]
+
+COVERAGE_TIERS: tuple[str, ...] = ("Unspecified", "EE", "ES", "EC", "EF")
+PLAN_YEAR_STATUSES: tuple[str, ...] = ("draft", "open_enrollment", "active", "expired")
+PRODUCT_CODES: tuple[str, ...] = ProductCode.__args__  # type: ignore[attr-defined]
+
+
+class ResponseModel(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=False)
+
+
+class RequestModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- errors -----------------------------------------------------------------
+
+
+class ErrorBody(ResponseModel):
+    timestamp: str | None = None
+    message: str
+    error: str | None = None
+    app_error_code: str | None = None
+    trace_id: str | None = None
+
+
+# --- benefit products ---------------------------------------------------------
+
+
+class BenefitProduct(ResponseModel):
+    id: str
+    active: bool
+    category: Category
+    created_at: datetime
+    name: str
+    product_code: ProductCode
+    updated_at: datetime
+    carrier_name: str | None = None
+    description: str | None = None
+
+
+# --- plan years ---------------------------------------------------------------
+
+
+class ContributionClassInput(RequestModel):
+    employment: str = Field(min_length=1)
+    family_status: CoverageTier
+    employee_contribution_cents: int = Field(ge=0)
+    employer_contribution_cents: int = Field(ge=0)
+
+
+class ContributionClass(ResponseModel):
+    id: str
+    employment: str
+    family_status: CoverageTier
+    employee_contribution_cents: int
+    employer_contribution_cents: int
+
+
+class Plan(ResponseModel):
+    id: str
+    carrier_plan_id: str
+    monthly_premium_cents: int
+    name: str
+    deductible_cents: int | None = None
+    out_of_pocket_max_cents: int | None = None
+    tier: PlanTier | None = None
+
+
+class PlanYearCreate(RequestModel):
+    employer_id: str
+    coverage_start: date
+    coverage_end: date
+    open_enrollment_start: date
+    open_enrollment_end: date
+    contribution_classes: list[ContributionClassInput] = Field(min_length=1)
+
+
+class PlanYearUpdate(RequestModel):
+    contribution_classes: list[ContributionClassInput] | None = None
+    open_enrollment_start: date | None = None
+    open_enrollment_end: date | None = None
+    status: PlanYearStatus | None = None
+
+
+class PlanYear(ResponseModel):
+    id: str
+    benefit_product_id: str
+    employer_id: str
+    coverage_start: date
+    coverage_end: date
+    open_enrollment_start_date: date
+    open_enrollment_end_date: date
+    status: PlanYearStatus
+    created_at: datetime
+    updated_at: datetime
+    contribution_classes: list[ContributionClass]
+    plans: list[Plan] = Field(default_factory=list)
+
+
+# --- employers ---------------------------------------------------------------
+
+
+class Address(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    street_1: str
+    street_2: str | None = None
+    city: str
+    state: str
+    zip_code: str
+    country: str | None = None
+
+
+class EmployerCreate(RequestModel):
+    name: str = Field(min_length=1)
+    legal_name: str = Field(min_length=1)
+    ein: str
+    address: Address
+
+
+class Employer(ResponseModel):
+    id: str
+    active: bool
+    name: str
+    legal_name: str
+    organization_id: str
+    created_at: datetime
+    updated_at: datetime
+    address: Address | None = None
+    ein: str | None = None
+    eligibility_policy_id: str | None = None
+
+
+# --- eligibility policies -----------------------------------------------------
+
+
+class EligibilityRule(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    rule_type: str
+    operator: str
+    value: str | int | float | bool | list[str] | None = None
+
+
+class EligibilityPolicyCreate(RequestModel):
+    name: str = Field(min_length=1)
+    effective_date: date
+    rules: list[EligibilityRule]
+    description: str | None = None
+    policy_to_replace_id: str | None = None
+
+
+class EligibilityPolicy(ResponseModel):
+    id: str
+    employer_id: str
+    name: str
+    effective_date: date
+    rules: list[EligibilityRule]
+    active: bool
+    description: str | None = None
+    replaced_policy_id: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+# --- enrollments --------------------------------------------------------------
+
+
+class EnrolledDependent(ResponseModel):
+    dependent_id: str
+    first_name: str
+    last_name: str
+    relationship: Relationship
+
+
+class Enrollment(ResponseModel):
+    id: str
+    benefit_product_id: str
+    created_at: datetime
+    employee_id: str
+    plan_year_id: str
+    status: EnrollmentStatus
+    updated_at: datetime
+    coverage_end_date: date | None = None
+    coverage_start_date: date | None = None
+    coverage_tier: CoverageTier | None = None
+    decision: str | None = None
+    employee_contribution_cents: int | None = None
+    employer_contribution_cents: int | None = None
+    enrolled_dependents: list[EnrolledDependent] | None = None
+    selected_plan_id: str | None = None
+    selected_plan_name: str | None = None
+
+
+class PlanCost(ResponseModel):
+    coverage_tier: CoverageTier
+    employee_contribution_cents: int
+    employer_contribution_cents: int
+    total_monthly_premium_cents: int
+
+
+class EligiblePlan(ResponseModel):
+    id: str
+    name: str
+    costs: list[PlanCost]
+    carrier_name: str | None = None
+    deductible_cents: int | None = None
+    out_of_pocket_max_cents: int | None = None
+    description: str | None = None
+    tier: PlanTier | None = None
+
+
+class EnrollmentReissue(RequestModel):
+    qle_id: str
+    reason: str | None = None

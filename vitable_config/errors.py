@@ -1,0 +1,75 @@
+"""The one exception type for user errors.
+
+Anything the user can fix (bad YAML, an unknown employer, a stale plan, a refused
+apply) is raised as :class:`UserError` or a subclass. The CLI maps it to exit
+code 1 in exactly one place (``vitable_config.cli.main``) and prints its message
+with no traceback. Each error carries one or more :class:`Problem` entries so a
+command can report *all* problems at once, each with file:line:column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLocation:
+    """Where a value came from: a file and a 1-based line and column."""
+
+    file: str
+    line: int
+    column: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with the user's input, and how to fix it.
+
+    ``context`` names the employer / template / rollout a value arose for when
+    it came through a layer, e.g. ``"employer empr_123 via rollout wave1 (template standard-2027)"``.
+    """
+
+    message: str
+    location: SourceLocation | None = None
+    context: str | None = None
+    hint: str | None = None
+
+    def format(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        text = f"{where}error: {self.message}"
+        if self.context:
+            text += f"\n  for {self.context}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+@dataclass
+class UserError(Exception):
+    """An error the user can fix. Rendered without a traceback, exit code 1."""
+
+    message: str
+    problems: list[Problem] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    @classmethod
+    def from_problems(cls, problems: Iterable[Problem], summary: str | None = None) -> UserError:
+        items = list(problems)
+        n = len(items)
+        return cls(summary or f"{n} error{'s' if n != 1 else ''} found", items)
+
+    def format(self) -> str:
+        if not self.problems:
+            return f"error: {self.message}"
+        lines = [p.format() for p in self.problems]
+        lines.append(self.message)
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.format()
