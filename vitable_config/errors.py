@@ -30,7 +30,8 @@ class Problem:
     """One thing wrong with the user's input, and how to fix it.
 
     ``context`` names the employer / template / rollout a value arose for when
-    it came through a layer, e.g. ``"employer empr_123 via rollout wave1 (template standard-2027)"``.
+    it came through a layer, e.g.
+    ``"employer empr_123 via rollout wave1 (template standard-2027)"``.
     """
 
     message: str

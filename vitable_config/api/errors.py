@@ -36,7 +36,8 @@ class ApiError(Exception):
         return f"{where}-> {self.status}{code}: {self.message}{trace}"
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.status}, {self.message!r}, app_error_code={self.app_error_code!r})"
+        name = type(self).__name__
+        return f"{name}({self.status}, {self.message!r}, app_error_code={self.app_error_code!r})"
 
 
 class BadRequestError(ApiError):

@@ -1,0 +1,145 @@
+"""The Plan: a plain value object that every output format renders and apply executes.
+
+Built by ``vitable_config.engine.planner`` from desired state and live state;
+rendered by ``vitable_config.engine.render`` (text, JSON, Markdown); saved and
+re-loaded by ``vitable_config.engine.saved``; executed by ``vitable_config.engine.apply``.
+Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+from vitable_config.desired import DesiredPlanYear, FieldPath, PlanYearKey, Source
+
+FORMAT_VERSION = 1
+
+Action = Literal["create", "update", "blocked", "unchanged", "unmanaged"]
+ACTIONS: tuple[Action, ...] = ("create", "update", "blocked", "unchanged", "unmanaged")
+ChangeKind = Literal["add", "remove", "change"]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    """One field that differs between live (``before``) and desired (``after``).
+
+    ``path`` is a FieldPath, e.g.
+    ``("contribution_classes", "full_time", "EE", "employer_contribution_cents")``;
+    a whole class added or removed has path ``("contribution_classes", employment, tier)``
+    and a dict ``after``/``before``. Cents stay integers here; renderers show dollars.
+    ``source`` is the layer that set the desired value (None for removals).
+    """
+
+    path: FieldPath
+    kind: ChangeKind
+    before: Any
+    after: Any
+    source: Source | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """How far one template/rollout-level change reaches (shown once per plan).
+
+    ``layer`` is the template or rollout source; ``path`` the field (with the
+    employment/tier kept, e.g. ``contribution_classes.full_time.EE.employer_contribution_cents``).
+    ``changed`` counts plan years whose value changes through this layer;
+    ``overridden`` counts plan years the layer reaches whose employer overrides
+    that field (so the change does not affect them).
+    """
+
+    layer: Source
+    path: FieldPath
+    changed: int
+    overridden: int
+
+
+@dataclass(slots=True)
+class PlanYearChange:
+    """What the plan will do (or cannot do) for one plan year."""
+
+    action: Action
+    key: PlanYearKey  # benefit_product is the resolved bprd_ id
+    product_code: str | None = None
+    employer_name: str | None = None
+    live_id: str | None = None
+    live_status: str | None = None
+    # Normalised declared fields (same shape for both; None when absent).
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    changes: list[FieldChange] = field(default_factory=list)
+    blocked_reason: str | None = None
+    blocked_since: date | None = None
+    warnings: list[str] = field(default_factory=list)
+    # The API request apply will send: a JSON-ready dict of PlanYearCreate (create) or
+    # PlanYearUpdate (update, only changed fields); None otherwise.
+    request: dict[str, Any] | None = None
+    # Not serialised: the desired object this change came from (None for unmanaged).
+    desired: DesiredPlanYear | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(slots=True)
+class Plan:
+    changes: list[PlanYearChange]  # sorted by (employer_id, product, coverage_start)
+    created_at: datetime
+    base_url: str
+    # Fingerprint (sha256 of canonical JSON) of every live plan year read, by live id;
+    # plus the natural keys that were absent (creates), so apply can refuse a stale plan.
+    fingerprints: dict[str, str] = field(default_factory=dict)
+    absent_keys: list[PlanYearKey] = field(default_factory=list)
+    reach: list[Reach] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    # What the run was scoped to (employers/products globs, shard "K/N"), for the record.
+    scope: dict[str, Any] = field(default_factory=dict)
+    format_version: int = FORMAT_VERSION
+
+    def count(self, action: Action) -> int:
+        return sum(1 for c in self.changes if c.action == action)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        return {a: self.count(a) for a in ACTIONS}
+
+    @property
+    def has_changes(self) -> bool:
+        return any(c.action in ("create", "update") for c in self.changes)
+
+    @property
+    def has_blocked(self) -> bool:
+        return any(c.action == "blocked" for c in self.changes)
+
+    def actionable(self) -> list[PlanYearChange]:
+        return [c for c in self.changes if c.action in ("create", "update")]
+
+
+ResultStatus = Literal["created", "updated", "failed", "skipped"]
+
+
+@dataclass(slots=True)
+class ActionResult:
+    change: PlanYearChange
+    status: ResultStatus
+    live_id: str | None = None
+    message: str | None = None  # error text for failed, reason for skipped
+    # True when an unknown-outcome create was resolved by re-reading (found committed).
+    recovered: bool = False
+
+
+@dataclass(slots=True)
+class ApplyResult:
+    results: list[ActionResult]
+
+    def count(self, status: ResultStatus) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def ok(self) -> bool:
+        return self.count("failed") == 0
+
+    def summary_line(self) -> str:
+        return (
+            f"Apply: {self.count('created')} created, {self.count('updated')} updated, "
+            f"{self.count('failed')} failed, {self.count('skipped')} skipped"
+        )
