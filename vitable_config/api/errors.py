@@ -72,6 +72,10 @@ class ServerError(ApiError):
     """5xx that survived all retries."""
 
 
+class UnexpectedResponseError(ApiError):
+    """A 2xx response whose body is not the documented shape (bad JSON, missing fields)."""
+
+
 class TransportError(Exception):
     """The request could not be completed (connection refused, DNS, TLS) and
     definitely did not reach the server's write path (safe to retry a GET/PUT)."""

@@ -1,0 +1,143 @@
+"""Retry policy: which failures are retried, and how long to wait.
+
+The decision is a pure function of the HTTP method, the status (or the
+transport exception) and the response headers, so it is unit-testable without
+a network. The waiting itself is done by :mod:`stamina` in the client.
+
+Rules:
+
+* GET and PUT (idempotent) are retried on 408, 429, 5xx and on connection
+  errors, timeouts and dropped connections.
+* POST is never retried blindly. It is retried only when the server
+  demonstrably did not process it: the connection could not be opened
+  (nothing was sent), or the server answered 429. Once a POST was sent, a
+  timeout, a dropped connection, a 408 or a 5xx means *outcome unknown*.
+* ``x-should-retry: true|false`` from the server overrides the default (for a
+  POST, ``false`` on a 5xx still means outcome unknown, just not retried).
+* ``retry-after-ms`` / ``Retry-After`` (seconds or an HTTP date) set the wait;
+  a hint longer than ``max_retry_after`` is not waited for.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+# Transport errors raised before any byte of the request reached the server.
+NOT_SENT_ERRORS: tuple[type[Exception], ...] = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+)
+# Errors in our own request construction / configuration: never retried.
+CONFIG_ERRORS: tuple[type[Exception], ...] = (
+    httpx.UnsupportedProtocol,
+    httpx.LocalProtocolError,
+    httpx.ProxyError,
+)
+
+
+class Decision(enum.Enum):
+    """What to do with one failed attempt."""
+
+    RETRY = "retry"  # safe to try again
+    FAIL = "fail"  # definite failure: raise the typed error
+    UNKNOWN = "unknown"  # a non-idempotent request may have been committed
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Backoff and limits. Tests pass tiny waits to stay fast."""
+
+    max_retries: int = 5
+    wait_initial: float = 0.25
+    wait_max: float = 8.0
+    wait_jitter: float = 0.5
+    total_timeout: float = 60.0
+    max_retry_after: float = 60.0
+
+    @property
+    def attempts(self) -> int:
+        return self.max_retries + 1
+
+
+def is_idempotent(method: str) -> bool:
+    return method.upper() in IDEMPOTENT_METHODS
+
+
+def should_retry_header(headers: Mapping[str, str]) -> bool | None:
+    """The server's ``x-should-retry`` hint, or None when absent or unclear."""
+    value = headers.get("x-should-retry")
+    if value is None:
+        return None
+    value = value.strip().lower()
+    if value == "true":
+        return True
+    if value == "false":
+        return False
+    return None
+
+
+def retry_after_seconds(headers: Mapping[str, str], *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` or ``Retry-After``, or None."""
+    millis = headers.get("retry-after-ms")
+    if millis is not None:
+        try:
+            value = float(millis) / 1000.0
+        except ValueError:
+            value = -1.0
+        if value >= 0:
+            return value
+    raw = headers.get("retry-after")
+    if raw is None:
+        return None
+    raw = raw.strip()
+    try:
+        seconds = float(raw)
+    except ValueError:
+        pass
+    else:
+        return seconds if seconds >= 0 else None
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    current = now or datetime.now(UTC)
+    return max(0.0, (when - current).total_seconds())
+
+
+def decide_status(method: str, status: int, headers: Mapping[str, str]) -> Decision:
+    """Decide what a non-2xx response means for this method."""
+    hint = should_retry_header(headers)
+    ambiguous = status == 408 or status >= 500
+    if hint is True:
+        return Decision.RETRY
+    if hint is False:
+        if ambiguous and not is_idempotent(method):
+            return Decision.UNKNOWN
+        return Decision.FAIL
+    if status == 429:
+        return Decision.RETRY  # the server refused before processing: safe for POST too
+    if ambiguous:
+        return Decision.RETRY if is_idempotent(method) else Decision.UNKNOWN
+    return Decision.FAIL
+
+
+def decide_transport_error(method: str, exc: Exception) -> Decision:
+    """Decide what a transport exception means for this method."""
+    if isinstance(exc, NOT_SENT_ERRORS):
+        return Decision.RETRY
+    if isinstance(exc, CONFIG_ERRORS):
+        return Decision.FAIL
+    if isinstance(exc, httpx.TransportError):
+        return Decision.RETRY if is_idempotent(method) else Decision.UNKNOWN
+    return Decision.FAIL
