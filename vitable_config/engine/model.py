@@ -54,6 +54,11 @@ class Reach:
     path: FieldPath
     changed: int
     overridden: int
+    # Distinct employers behind ``changed``/``overridden``, and plan years the layer
+    # would change but cannot because they are blocked (locked / immutable field).
+    changed_employers: int = 0
+    overridden_employers: int = 0
+    blocked: int = 0
 
 
 @dataclass(slots=True)

@@ -1,0 +1,357 @@
+"""Build a :class:`~vitable_config.engine.model.Plan` from desired and live state.
+
+Pure: no I/O. Plan years are matched by natural key (employer, resolved product
+id, coverage_start) through a dict, so matching is linear; contribution classes
+are matched by (employment, family_status) inside the normalised shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from vitable_config.api.models import (
+    COVERAGE_TIERS,
+    PLAN_YEAR_STATUSES,
+    ContributionClassInput,
+    PlanYear,
+    PlanYearCreate,
+    PlanYearUpdate,
+)
+from vitable_config.desired import DesiredPlanYear, DesiredState, PlanYearKey
+from vitable_config.engine.diff import additions, diff_normalized, source_for
+from vitable_config.engine.live import LiveState, fingerprint
+from vitable_config.engine.model import ACTIONS, FieldChange, Plan, PlanYearChange
+from vitable_config.engine.normalize import (
+    CLASSES,
+    normalize_desired,
+    normalize_live,
+)
+from vitable_config.engine.reach import compute_reach
+from vitable_config.errors import Problem, UserError
+
+LOCK_WARNING_DAYS = 7
+LiveKey = tuple[str, str, date]  # (employer_id, product_id, coverage_start)
+_TIER_ORDER = {tier: i for i, tier in enumerate(COVERAGE_TIERS)}
+_STATUS_RANK = {status: i for i, status in enumerate(PLAN_YEAR_STATUSES)}
+_ACTION_ORDER = {action: i for i, action in enumerate(ACTIONS)}
+_UPDATABLE_SCALARS = ("open_enrollment_start", "open_enrollment_end", "status")
+
+
+def _status_since(live: PlanYear) -> date | None:
+    """When the live plan year reached its current status (the calendar rule)."""
+    return {
+        "draft": None,
+        "open_enrollment": live.open_enrollment_start_date,
+        "active": live.coverage_start,
+        "expired": live.coverage_end + timedelta(days=1),
+    }.get(live.status)
+
+
+def _lock_warning(open_enrollment_start: date, today: date, *, creating: bool) -> str | None:
+    days = (open_enrollment_start - today).days
+    start = open_enrollment_start.isoformat()
+    if 0 < days <= LOCK_WARNING_DAYS:
+        plural = "s" if days != 1 else ""
+        return (
+            f"open enrollment starts on {start} (in {days} day{plural}): this plan year locks then"
+        )
+    if days == 0:
+        return f"open enrollment starts on {start} (today): this plan year locks then"
+    if days < 0 and creating:
+        return (
+            f"open enrollment started on {start} ({-days} days ago): the plan year will be "
+            "locked as soon as it is created"
+        )
+    return None
+
+
+def _class_inputs(plan_year: DesiredPlanYear) -> list[ContributionClassInput]:
+    classes = sorted(
+        plan_year.contribution_classes.values(),
+        key=lambda c: (c.employment, _TIER_ORDER.get(c.family_status, 99), c.family_status),
+    )
+    return [
+        ContributionClassInput(
+            employment=c.employment,
+            family_status=c.family_status,  # type: ignore[arg-type]
+            employee_contribution_cents=c.employee_contribution_cents,
+            employer_contribution_cents=c.employer_contribution_cents,
+        )
+        for c in classes
+    ]
+
+
+def _request_problem(plan_year: DesiredPlanYear, exc: ValidationError) -> Problem:
+    detail = "; ".join(
+        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+    )
+    return Problem(
+        f"plan year {plan_year.key} is not a valid API request: {detail}",
+        plan_year.location,
+        hint="fix the value in the config; see docs/config-format.md",
+    )
+
+
+def create_request(plan_year: DesiredPlanYear) -> dict[str, Any]:
+    """The PlanYearCreate body (JSON-ready) for a desired plan year."""
+    return PlanYearCreate(
+        employer_id=plan_year.employer_id,
+        coverage_start=plan_year.coverage_start,
+        coverage_end=plan_year.coverage_end,
+        open_enrollment_start=plan_year.open_enrollment_start,
+        open_enrollment_end=plan_year.open_enrollment_end,
+        contribution_classes=_class_inputs(plan_year),
+    ).model_dump(mode="json")
+
+
+def update_request(plan_year: DesiredPlanYear, changes: Iterable[FieldChange]) -> dict[str, Any]:
+    """The PlanYearUpdate body with only the changed fields. A PUT replaces the
+    whole class list, so any class change sends every desired class."""
+    changed = {fc.path[0] for fc in changes}
+    fields: dict[str, Any] = {}
+    if CLASSES in changed:
+        fields[CLASSES] = _class_inputs(plan_year)
+    for name in _UPDATABLE_SCALARS:
+        if name in changed:
+            fields[name] = getattr(plan_year, name)
+    return PlanYearUpdate(**fields).model_dump(mode="json", exclude_none=True)
+
+
+def _overlapping(plan_year: DesiredPlanYear, candidates: Iterable[PlanYear]) -> PlanYear | None:
+    for live in candidates:
+        if (
+            live.coverage_start <= plan_year.coverage_end
+            and plan_year.coverage_start <= live.coverage_end
+        ):
+            return live
+    return None
+
+
+def _blocked(
+    plan_year: DesiredPlanYear, live: PlanYear, changes: list[FieldChange]
+) -> tuple[str, date | None] | None:
+    """Why the differing live plan year cannot be brought to the desired state."""
+    reasons: list[tuple[str, date | None]] = []
+    if any(fc.path == ("coverage_end",) for fc in changes):
+        reasons.append(
+            (
+                f"coverage_end cannot be changed after creation (live {live.coverage_end}, "
+                f"desired {plan_year.coverage_end}): the API cannot change coverage dates",
+                live.created_at.date(),
+            )
+        )
+    desired_status = plan_year.status
+    if (
+        desired_status is not None
+        and _STATUS_RANK.get(desired_status, 0) < _STATUS_RANK[live.status]
+    ):
+        reasons.append(
+            (
+                f"status cannot move backwards from {live.status} to {desired_status}",
+                _status_since(live),
+            )
+        )
+    if live.status != "draft":
+        since = _status_since(live)
+        reasons.append(
+            (
+                f"plan year is locked: it is {live.status} since {since} and plan years "
+                "can only be edited until open enrollment starts",
+                since,
+            )
+        )
+    if not reasons:
+        return None
+    return "; ".join(r for r, _ in reasons), reasons[0][1]
+
+
+class _Builder:
+    def __init__(self, live: LiveState, today: date) -> None:
+        self.live = live
+        self.today = today
+        self.problems: list[Problem] = []
+        self.warnings: list[str] = []
+        self.matched: set[str] = set()
+        self.index: dict[LiveKey, PlanYear] = {}
+        for py in live.all_plan_years():
+            key = (py.employer_id, py.benefit_product_id, py.coverage_start)
+            first = self.index.setdefault(key, py)
+            if first is not py:
+                self.warnings.append(
+                    f"employer {py.employer_id} has two live plan years of product "
+                    f"{py.benefit_product_id} starting {py.coverage_start} ({first.id}, {py.id}); "
+                    f"{first.id} is matched and {py.id} is reported as unmanaged"
+                )
+
+    def change_for(self, plan_year: DesiredPlanYear, key: PlanYearKey) -> PlanYearChange:
+        live_py = self.index.get((key.employer_id, key.benefit_product, key.coverage_start))
+        change = PlanYearChange(
+            action="unchanged",
+            key=key,
+            product_code=self.live.product_code(key.benefit_product),
+            employer_name=self.live.employer_names.get(key.employer_id) or plan_year.employer_name,
+            after=normalize_desired(plan_year),
+            desired=plan_year,
+        )
+        if live_py is None:
+            return self._create(plan_year, key, change)
+        self.matched.add(live_py.id)
+        change.live_id = live_py.id
+        change.live_status = live_py.status
+        change.before = normalize_live(live_py, include_status=plan_year.status is not None)
+        change.changes = diff_normalized(
+            change.before, change.after or {}, lambda path: source_for(plan_year, path)
+        )
+        if not change.changes:
+            return change
+        blocked = _blocked(plan_year, live_py, change.changes)
+        if blocked is not None:
+            change.action = "blocked"
+            change.blocked_reason, change.blocked_since = blocked
+            return change
+        change.action = "update"
+        try:
+            change.request = update_request(plan_year, change.changes)
+        except ValidationError as exc:
+            self.problems.append(_request_problem(plan_year, exc))
+        self._warn_lock(plan_year, change, creating=False)
+        return change
+
+    def _create(
+        self, plan_year: DesiredPlanYear, key: PlanYearKey, change: PlanYearChange
+    ) -> PlanYearChange:
+        pair = self.live.plan_years.get((key.employer_id, key.benefit_product), [])
+        overlap = _overlapping(plan_year, pair)
+        if overlap is not None:
+            change.action = "blocked"
+            change.blocked_reason = (
+                f"coverage {plan_year.coverage_start}..{plan_year.coverage_end} overlaps live plan "
+                f"year {overlap.id} ({overlap.coverage_start}..{overlap.coverage_end}); coverage "
+                "dates cannot be changed after creation, so a new plan year must not overlap it"
+            )
+            change.blocked_since = overlap.created_at.date()
+            return change
+        product = self.live.products_by_id.get(key.benefit_product)
+        if product is not None and not product.active:
+            self.problems.append(
+                Problem(
+                    f"benefit product {plan_year.benefit_product!r} ({product.id}) is inactive "
+                    "and refuses new plan years",
+                    plan_year.location,
+                    f"employer {plan_year.employer_id}",
+                    "use an active product, or remove this plan year from the config",
+                )
+            )
+        change.action = "create"
+        # Every declared field is an addition (with the layer that set it).
+        change.changes = additions(change.after or {}, lambda path: source_for(plan_year, path))
+        try:
+            change.request = create_request(plan_year)
+        except ValidationError as exc:
+            self.problems.append(_request_problem(plan_year, exc))
+        self._warn_lock(plan_year, change, creating=True)
+        return change
+
+    def _warn_lock(
+        self, plan_year: DesiredPlanYear, change: PlanYearChange, *, creating: bool
+    ) -> None:
+        warning = _lock_warning(plan_year.open_enrollment_start, self.today, creating=creating)
+        if warning is not None:
+            change.warnings.append(warning)
+
+    def unmanaged(self) -> list[PlanYearChange]:
+        out: list[PlanYearChange] = []
+        for py in self.live.all_plan_years():
+            if py.id in self.matched:
+                continue
+            out.append(
+                PlanYearChange(
+                    action="unmanaged",
+                    key=PlanYearKey(py.employer_id, py.benefit_product_id, py.coverage_start),
+                    product_code=self.live.product_code(py.benefit_product_id),
+                    employer_name=self.live.employer_names.get(py.employer_id),
+                    live_id=py.id,
+                    live_status=py.status,
+                    before=normalize_live(py, include_status=True),
+                )
+            )
+        return out
+
+
+def _sort_key(change: PlanYearChange) -> tuple[str, str, date, int, str]:
+    key = change.key
+    return (
+        key.employer_id,
+        key.benefit_product,
+        key.coverage_start,
+        _ACTION_ORDER[change.action],
+        change.live_id or "",
+    )
+
+
+def _resolve_keys(desired: DesiredState, live: LiveState) -> list[PlanYearKey]:
+    keys: list[PlanYearKey] = []
+    problems: list[Problem] = []
+    first_at: dict[PlanYearKey, DesiredPlanYear] = {}
+    for py in desired.plan_years:
+        try:
+            pid = live.resolve_product(py.benefit_product)
+        except KeyError:
+            problems.append(
+                Problem(
+                    f"benefit product {py.benefit_product!r} was not resolved from live state",
+                    py.location,
+                    hint="read live state for this configuration before planning",
+                )
+            )
+            pid = py.benefit_product
+        key = PlanYearKey(py.employer_id, pid, py.coverage_start)
+        other = first_at.setdefault(key, py)
+        if other is not py:
+            problems.append(
+                Problem(
+                    f"plan year {key} is declared twice (also at {other.location or 'unknown'})",
+                    py.location,
+                    hint="an employer can have one plan year per product and coverage start",
+                )
+            )
+        keys.append(key)
+    if problems:
+        raise UserError.from_problems(problems)
+    return keys
+
+
+def build_plan(
+    desired: DesiredState,
+    live: LiveState,
+    *,
+    today: date,
+    base_url: str,
+    scope: dict[str, Any] | None = None,
+    created_at: datetime | None = None,
+) -> Plan:
+    """Compare desired with live; raise :class:`UserError` for problems found on the way
+    (inactive product for a create, duplicate keys, invalid requests) — all at once."""
+    keys = _resolve_keys(desired, live)
+    builder = _Builder(live, today)
+    changes = [
+        builder.change_for(py, key) for py, key in zip(desired.plan_years, keys, strict=True)
+    ]
+    if builder.problems:
+        raise UserError.from_problems(builder.problems)
+    changes.extend(builder.unmanaged())
+    changes.sort(key=_sort_key)
+    return Plan(
+        changes=changes,
+        created_at=created_at or datetime.now(UTC),
+        base_url=base_url,
+        fingerprints={py.id: fingerprint(py) for py in live.all_plan_years()},
+        absent_keys=[c.key for c in changes if c.action == "create"],
+        reach=compute_reach(changes),
+        warnings=builder.warnings,
+        scope=dict(scope or {}),
+    )
