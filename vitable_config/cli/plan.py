@@ -1,13 +1,123 @@
-"""`vitable-config plan` (placeholder until its issue lands)."""
+"""`vitable-config plan`: show what apply would change in the live API."""
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+from typing import Any
+
 import click
 
-from vitable_config.errors import UserError
+from vitable_config.cli.options import (
+    ApiOptions,
+    Target,
+    api_from,
+    api_options,
+    connect,
+    make_client,
+    safety_from,
+    safety_options,
+    scope_from,
+    scope_options,
+    use_color,
+    var_options,
+    variables_from,
+)
+
+EPILOG = """\b
+Examples:
+  vitable-config plan examples/quickstart --sandbox
+  vitable-config plan config/ --format markdown > plan.md
+  vitable-config plan config/ --out plan.json --detailed-exitcode
+  vitable-config plan config/ --employer 'empr_r0*' --product MEC --shard 2/4
+
+\b
+Exit codes: 0 success. With --detailed-exitcode: 0 in sync, 2 changes
+pending, 1 error -- including blocked changes, which can never apply.
+Without it, blocked changes and pending changes both exit 0, as in
+Terraform; use --detailed-exitcode in CI.
+"""
 
 
-@click.command("plan")
-def command() -> int:
-    """Not implemented yet."""
-    raise UserError("'plan' is not implemented yet")
+@click.command("plan", epilog=EPILOG)
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="Output format (json is versioned, see docs/plan-format.md).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also save the plan to FILE, for `vitable-config apply FILE`.",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when in sync, 2 when changes are pending, 1 on errors or blocked changes.",
+)
+@scope_options
+@safety_options
+@var_options
+@api_options
+def command(
+    paths: tuple[str, ...], fmt: str, out: Path | None, detailed_exitcode: bool, **kwargs: Any
+) -> int:
+    """Compare the configuration in PATH... with the live API and show the changes.
+
+    PATH is a config file or a directory of *.yaml files. Nothing is written
+    to the API. The plan goes to stdout; logs and errors to stderr.
+    """
+    from vitable_config.config import load_config
+    from vitable_config.engine.render import render_json, render_markdown, render_text
+    from vitable_config.engine.run import check_safety, save_plan
+
+    api = api_from(kwargs)
+    scope = scope_from(kwargs)
+    safety = safety_from(kwargs)
+    variables = variables_from(kwargs)
+    state = load_config(list(paths), variables)  # bad config fails before any API call
+    with connect(api) as target:
+        plan = asyncio.run(_plan(state, target, api, scope))
+
+    if fmt == "json":
+        text = render_json(plan)
+    elif fmt == "markdown":
+        text = render_markdown(plan)
+    else:
+        text = render_text(plan, color=use_color())
+    click.echo(text, nl=not text.endswith("\n"))
+
+    verdict = check_safety(plan, safety)
+    if not verdict.allowed:
+        click.echo(f"error: {verdict.message}", err=True)
+        return 1
+    if verdict.forced:
+        click.echo(f"warning: {verdict.message}", err=True)
+    if out is not None:
+        save_plan(plan, out)
+        click.echo(f"Saved the plan to {out}; apply it with: vitable-config apply {out}", err=True)
+    if plan.has_blocked:
+        n = plan.count("blocked")
+        click.echo(
+            f"{'error' if detailed_exitcode else 'warning'}: {n} blocked change"
+            f"{'s' if n != 1 else ''} can never be applied (see the plan)",
+            err=True,
+        )
+    if not detailed_exitcode:
+        return 0
+    if plan.has_blocked:
+        return 1
+    return 2 if plan.has_changes else 0
+
+
+async def _plan(state: Any, target: Target, api: ApiOptions, scope: Any) -> Any:
+    from vitable_config.engine.run import plan_config
+
+    async with make_client(target, api) as client:
+        return await plan_config(
+            state, client, scope=scope, today=target.today, base_url=target.label
+        )

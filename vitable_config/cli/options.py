@@ -1,0 +1,326 @@
+"""Options shared by ``plan``, ``apply`` and ``export``, and the connection they open.
+
+Each group is a decorator that adds its click options; commands read them back
+with the matching ``*_from`` helper. The API key comes from ``--api-key`` or
+``VITABLE_CONNECT_API_KEY`` and is never echoed: it goes straight into a
+:class:`pydantic.SecretStr` and every ``-v`` log line is filtered for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import yaml
+
+from vitable_config.api.client import VitableClient
+from vitable_config.api.settings import ENV_API_KEY, ENV_BASE_URL, ClientSettings
+from vitable_config.engine.apply import DEFAULT_CONCURRENCY
+from vitable_config.engine.safety import DEFAULT_MAX_CHANGE_PERCENT, SafetyPolicy
+from vitable_config.engine.scope import Scope, parse_shard
+from vitable_config.errors import UserError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _stack(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    def apply(f: F) -> F:
+        for d in reversed(decorators):
+            f = d(f)
+        return f
+
+    return apply
+
+
+# --- API connection -----------------------------------------------------------
+
+api_options = _stack(
+    click.option(
+        "--sandbox",
+        is_flag=True,
+        help="Run against a local sandbox API started in-process "
+        "(state in .vitable-sandbox/state.db; no account needed).",
+    ),
+    click.option(
+        "--api-key",
+        envvar=ENV_API_KEY,
+        show_envvar=True,
+        metavar="KEY",
+        help="Vitable Connect API key (prefer the environment variable; never printed).",
+    ),
+    click.option(
+        "--base-url",
+        envvar=ENV_BASE_URL,
+        show_envvar=True,
+        metavar="URL",
+        help="API base URL [default: https://api.vitablehealth.com].",
+    ),
+    click.option(
+        "--insecure", is_flag=True, help="Allow plain http:// to a host that is not loopback."
+    ),
+    click.option(
+        "--concurrency",
+        type=click.IntRange(1, 256),
+        default=DEFAULT_CONCURRENCY,
+        show_default=True,
+        help="Maximum requests in flight.",
+    ),
+    click.option(
+        "--rate-limit",
+        type=click.FloatRange(min=0.1),
+        default=None,
+        metavar="RPS",
+        help="Client-side limit in requests per second [default: none].",
+    ),
+    click.option(
+        "-v",
+        "--verbose",
+        is_flag=True,
+        help="Log each HTTP call (method, path, status, ms) to stderr.",
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiOptions:
+    sandbox: bool
+    api_key: str | None
+    base_url: str | None
+    insecure: bool
+    concurrency: int
+    rate_limit: float | None
+    verbose: bool
+
+    def __repr__(self) -> str:  # never show the key
+        return f"ApiOptions(sandbox={self.sandbox}, base_url={self.base_url!r})"
+
+
+def api_from(kwargs: dict[str, Any]) -> ApiOptions:
+    return ApiOptions(
+        sandbox=kwargs.pop("sandbox"),
+        api_key=kwargs.pop("api_key"),
+        base_url=kwargs.pop("base_url"),
+        insecure=kwargs.pop("insecure"),
+        concurrency=kwargs.pop("concurrency"),
+        rate_limit=kwargs.pop("rate_limit"),
+        verbose=kwargs.pop("verbose"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where a command talks to: client settings, the base URL plans record, the date."""
+
+    settings: ClientSettings
+    label: str
+    today: date
+
+
+@contextmanager
+def connect(opts: ApiOptions) -> Iterator[Target]:
+    """Resolve the API target (starting the embedded sandbox for ``--sandbox``)."""
+    if opts.sandbox:
+        if opts.base_url and ENV_BASE_URL not in os.environ:
+            raise UserError("--sandbox and --base-url cannot be combined: choose one")
+        from vitable_config.engine.embedded import embedded_sandbox
+
+        with embedded_sandbox() as sb:
+            settings = ClientSettings.from_env(api_key=sb.api_key, base_url=sb.base_url)
+            with verbose_logging(opts.verbose, settings.api_key.get_secret_value()):
+                yield Target(settings, sb.label, sb.today)
+        return
+    settings = ClientSettings.from_env(
+        api_key=opts.api_key, base_url=opts.base_url, insecure=opts.insecure
+    )
+    with verbose_logging(opts.verbose, settings.api_key.get_secret_value()):
+        yield Target(settings, settings.base_url, date.today())
+
+
+def make_client(target: Target, opts: ApiOptions) -> VitableClient:
+    return VitableClient(
+        target.settings, max_concurrency=opts.concurrency, rate_limit=opts.rate_limit
+    )
+
+
+class _RedactFilter(logging.Filter):
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self._secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self._secret:
+            text = record.getMessage()
+            if self._secret in text:
+                record.msg, record.args = text.replace(self._secret, "[REDACTED]"), ()
+        return True
+
+
+VERBOSE_LOGGERS = ("vitable_config.http", "vitable_config.apply")
+
+
+@contextmanager
+def verbose_logging(enabled: bool, secret: str) -> Iterator[None]:
+    """With ``-v``, send the HTTP (and apply) loggers to stderr for the block."""
+    if not enabled:
+        yield
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    handler.addFilter(_RedactFilter(secret))
+    saved: list[tuple[logging.Logger, int]] = []
+    for name in VERBOSE_LOGGERS:
+        logger = logging.getLogger(name)
+        saved.append((logger, logger.level))
+        logger.setLevel(logging.DEBUG)
+        logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        for logger, level in saved:
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+        handler.flush()
+
+
+# --- scope --------------------------------------------------------------------
+
+scope_options = _stack(
+    click.option(
+        "--employer",
+        "employers",
+        multiple=True,
+        metavar="GLOB",
+        help="Only employers whose id matches (repeatable), e.g. 'empr_r0*'.",
+    ),
+    click.option(
+        "--product",
+        "products",
+        multiple=True,
+        metavar="GLOB",
+        help="Only benefit products whose code or bprd_ id matches (repeatable), e.g. MEC.",
+    ),
+    click.option(
+        "--shard",
+        metavar="K/N",
+        help="Only employers in shard K of N (stable hash of the id), for parallel CI jobs.",
+    ),
+)
+
+
+def scope_from(kwargs: dict[str, Any]) -> Scope:
+    shard_text = kwargs.pop("shard")
+    return Scope(
+        employers=kwargs.pop("employers"),
+        products=kwargs.pop("products"),
+        shard=parse_shard(shard_text) if shard_text else None,
+    )
+
+
+# --- variables ----------------------------------------------------------------
+
+var_options = _stack(
+    click.option(
+        "--var",
+        "var_pairs",
+        multiple=True,
+        metavar="K=V",
+        help="Set a config variable (repeatable; highest precedence). V is read as YAML.",
+    ),
+    click.option(
+        "--var-file",
+        "var_files",
+        multiple=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="A YAML file of variables (repeatable; --var wins over it).",
+    ),
+)
+
+
+def variables_from(kwargs: dict[str, Any]) -> dict[str, object] | None:
+    pairs: tuple[str, ...] = kwargs.pop("var_pairs")
+    files: tuple[Path, ...] = kwargs.pop("var_files")
+    out: dict[str, object] = {}
+    for path in files:
+        out.update(_read_var_file(path))
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        if not sep or not name.strip():
+            raise UserError(
+                f"invalid --var {pair!r}: expected NAME=VALUE, e.g. --var plan_year=2027"
+            )
+        out[name.strip()] = _scalar(raw)
+    return out or None
+
+
+def _scalar(raw: str) -> object:
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else raw
+    except yaml.YAMLError:
+        return raw
+    return value if isinstance(value, str | int | float | bool) else raw
+
+
+def _read_var_file(path: Path) -> dict[str, object]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read --var-file {path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise UserError(f"{where}: --var-file is not valid YAML") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
+        raise UserError(f"{path}: --var-file must be a mapping of NAME: VALUE")
+    return data
+
+
+# --- safety -------------------------------------------------------------------
+
+safety_options = _stack(
+    click.option(
+        "--max-change-percent",
+        type=click.FloatRange(0, 100),
+        default=DEFAULT_MAX_CHANGE_PERCENT,
+        show_default=True,
+        metavar="P",
+        help="Refuse to update more than P% of managed plan years (once there are 10 or more).",
+    ),
+    click.option("--force", is_flag=True, help="Override the safety cap."),
+)
+
+
+def safety_from(kwargs: dict[str, Any]) -> SafetyPolicy:
+    return SafetyPolicy(
+        max_change_percent=kwargs.pop("max_change_percent"), force=kwargs.pop("force")
+    )
+
+
+# --- output -------------------------------------------------------------------
+
+
+def use_color(stream: Any = None) -> bool:
+    """Colour only on a terminal, and never when ``NO_COLOR`` is set (any value)."""
+    if "NO_COLOR" in os.environ:
+        return False
+    s = stream if stream is not None else sys.stdout
+    try:
+        return bool(s.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def stdin_is_tty() -> bool:
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False

@@ -1,0 +1,245 @@
+"""Execute a plan's creates and updates against the API, concurrently and safely.
+
+Guarantees (each tested end to end against the sandbox):
+
+* Bounded concurrency (an :class:`asyncio.Semaphore`); one action failing never
+  stops the others; every action ends as ``created``, ``updated``, ``failed``
+  or ``skipped`` with the error text.
+* **No duplicate plan years.** The API has no idempotency key, so a create whose
+  outcome is unknown (timeout, dropped connection, 5xx — the client raises
+  :class:`~vitable_config.api.errors.OutcomeUnknownError`) is resolved by
+  re-reading the plan years of that employer and product and matching the
+  coverage start *before* any retry. Found → ``created`` (``recovered=True``);
+  not found → the create is retried, at most ``create_attempts`` times in all;
+  still unknown → ``failed`` with "outcome unknown; re-run to converge".
+* A 409 on create is not success: the plan years are re-read, and only if one
+  with the same key *and the desired content* now exists is the action
+  ``created`` (recovered); otherwise it fails with the server's message.
+* Updates are PUTs (idempotent; the client retries them). A 409
+  ``plan_year_locked`` fails with "locked since …".
+* Never success for an action that did not happen, nor failure for one that did.
+  Running the same config again after any failure converges.
+
+Apply works only from each change's ``key``, ``live_id`` and ``request`` — the
+fields a saved plan file keeps — so ``apply FILE`` behaves exactly like
+``apply PATH``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+from vitable_config.api.errors import (
+    ApiError,
+    ConflictError,
+    OutcomeUnknownError,
+    TransportError,
+)
+from vitable_config.api.models import PlanYear, PlanYearCreate, PlanYearUpdate
+from vitable_config.engine.model import ActionResult, ApplyResult, Plan, PlanYearChange
+
+log = logging.getLogger("vitable_config.apply")
+
+DEFAULT_CONCURRENCY = 16
+DEFAULT_CREATE_ATTEMPTS = 3
+
+ProgressCallback = Callable[[ActionResult], None]
+
+
+class PlanYearWriter(Protocol):
+    """The part of :class:`vitable_config.api.client.VitableClient` apply uses."""
+
+    async def create_plan_year(self, benefit_product_id: str, body: PlanYearCreate) -> PlanYear:
+        """POST a new plan year."""
+        ...
+
+    async def update_plan_year(self, plan_year_id: str, body: PlanYearUpdate) -> PlanYear:
+        """PUT changes to a draft plan year."""
+        ...
+
+    async def get_plan_year(self, plan_year_id: str) -> PlanYear:
+        """GET one plan year."""
+        ...
+
+    async def list_plan_years(
+        self, benefit_product_id: str, *, employer_id: str | None = None
+    ) -> list[PlanYear]:
+        """List plan years of a product, optionally for one employer."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyOptions:
+    concurrency: int = DEFAULT_CONCURRENCY
+    create_attempts: int = DEFAULT_CREATE_ATTEMPTS
+    # Pause before re-reading after an unknown outcome, so that a request the
+    # server is still processing (a slow response past our timeout) has landed.
+    settle_seconds: float = 0.0
+
+
+async def apply_changes(
+    plan: Plan,
+    client: PlanYearWriter,
+    *,
+    options: ApplyOptions | None = None,
+    progress: ProgressCallback | None = None,
+) -> ApplyResult:
+    """Run every create and update of ``plan``; results keep the plan's order."""
+    opts = options or ApplyOptions()
+    if opts.concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    limit = asyncio.Semaphore(opts.concurrency)
+    actions = plan.actionable()
+
+    async def run_one(change: PlanYearChange) -> ActionResult:
+        async with limit:
+            result = await _apply_one(change, client, opts)
+        if progress is not None:
+            progress(result)
+        return result
+
+    results = await asyncio.gather(*(run_one(c) for c in actions))
+    return ApplyResult(results=list(results))
+
+
+async def _apply_one(
+    change: PlanYearChange, client: PlanYearWriter, opts: ApplyOptions
+) -> ActionResult:
+    if change.request is None:
+        return ActionResult(change, "skipped", change.live_id, "the plan has no request for it")
+    try:
+        if change.action == "create":
+            return await _create(change, client, opts)
+        if change.action == "update":
+            return await _update(change, client)
+    except Exception as exc:  # one action's bug or surprise must not stop the others
+        log.debug("unexpected error applying %s", change.key, exc_info=True)
+        what = "outcome unknown; re-run to converge" if change.action == "create" else "failed"
+        return ActionResult(change, "failed", change.live_id, f"{what}: {_describe(exc)}")
+    return ActionResult(change, "skipped", change.live_id, f"nothing to do for {change.action}")
+
+
+async def _create(
+    change: PlanYearChange, client: PlanYearWriter, opts: ApplyOptions
+) -> ActionResult:
+    body = PlanYearCreate.model_validate(change.request)
+    product_id = change.key.benefit_product
+    last_reason = ""
+    for attempt in range(1, max(1, opts.create_attempts) + 1):
+        try:
+            created = await client.create_plan_year(product_id, body)
+            return ActionResult(change, "created", created.id)
+        except OutcomeUnknownError as exc:
+            last_reason = exc.reason
+            log.info("create %s attempt %d: outcome unknown (%s)", change.key, attempt, exc.reason)
+            if opts.settle_seconds > 0:
+                await asyncio.sleep(opts.settle_seconds)
+            try:
+                found = await _find_by_key(client, product_id, body)
+            except Exception as read_exc:
+                # Cannot tell whether it was committed: do not retry blindly.
+                return ActionResult(
+                    change,
+                    "failed",
+                    None,
+                    f"outcome unknown ({exc.reason}) and re-reading failed "
+                    f"({_describe(read_exc)}); re-run to converge",
+                )
+            if found is not None:
+                return ActionResult(change, "created", found.id, None, recovered=True)
+            # Definitely not committed: safe to send again.
+        except ConflictError as exc:
+            try:
+                found = await _find_by_key(client, product_id, body)
+            except Exception:  # the 409 stands: nothing was created by us
+                return ActionResult(change, "failed", None, _describe(exc))
+            if found is not None and _same_content(found, body):
+                return ActionResult(change, "created", found.id, None, recovered=True)
+            return ActionResult(change, "failed", found.id if found else None, _describe(exc))
+        except (ApiError, TransportError) as exc:  # definite: nothing was written
+            return ActionResult(change, "failed", None, _describe(exc))
+    return ActionResult(
+        change,
+        "failed",
+        None,
+        f"outcome unknown after {opts.create_attempts} attempts ({last_reason}); "
+        "no plan year was found for it; re-run to converge",
+    )
+
+
+async def _update(change: PlanYearChange, client: PlanYearWriter) -> ActionResult:
+    assert change.live_id is not None, "an update always has a live id"
+    body = PlanYearUpdate.model_validate(change.request)
+    try:
+        updated = await client.update_plan_year(change.live_id, body)
+    except ConflictError as exc:
+        if exc.app_error_code == "plan_year_locked":
+            return ActionResult(
+                change, "failed", change.live_id, await _locked_message(change, client, exc)
+            )
+        return ActionResult(change, "failed", change.live_id, _describe(exc))
+    except (ApiError, TransportError) as exc:
+        return ActionResult(change, "failed", change.live_id, _describe(exc))
+    return ActionResult(change, "updated", updated.id)
+
+
+async def _find_by_key(
+    client: PlanYearWriter, product_id: str, body: PlanYearCreate
+) -> PlanYear | None:
+    live = await client.list_plan_years(product_id, employer_id=body.employer_id)
+    for py in live:
+        if py.employer_id == body.employer_id and py.coverage_start == body.coverage_start:
+            return py
+    return None
+
+
+def _same_content(live: PlanYear, body: PlanYearCreate) -> bool:
+    """Does the live plan year carry exactly what the create would have written?"""
+    if (
+        live.coverage_end != body.coverage_end
+        or live.open_enrollment_start_date != body.open_enrollment_start
+        or live.open_enrollment_end_date != body.open_enrollment_end
+    ):
+        return False
+    return _classes(live.contribution_classes) == _classes(body.contribution_classes)
+
+
+def _classes(items: list[Any]) -> dict[tuple[str, str], tuple[int, int]]:
+    return {
+        (c.employment, c.family_status): (
+            c.employee_contribution_cents,
+            c.employer_contribution_cents,
+        )
+        for c in items
+    }
+
+
+async def _locked_message(change: PlanYearChange, client: PlanYearWriter, exc: ApiError) -> str:
+    status: str | None = change.live_status
+    since: date | None = None
+    try:
+        live = await client.get_plan_year(change.live_id or "")
+        status = live.status
+        since = {
+            "open_enrollment": live.open_enrollment_start_date,
+            "active": live.coverage_start,
+            "expired": live.coverage_end,
+        }.get(live.status)
+    except Exception:  # the message is still useful without the details
+        log.debug("could not re-read locked plan year %s", change.live_id, exc_info=True)
+    when = f" since {since.isoformat()}" if since else ""
+    state = f" (status {status}{when})" if status else ""
+    return (
+        f"plan year {change.live_id} is locked{state}: the API only allows edits until "
+        f"open enrollment starts. Server said: {exc.message}"
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return text if text else type(exc).__name__

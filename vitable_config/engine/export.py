@@ -1,0 +1,108 @@
+"""Export live plan years as config, so an existing account can be adopted.
+
+``export_live`` reads the live plan years of every employer and benefit product
+in scope (bulk lists, pages of 100) and turns each into a
+:class:`~vitable_config.desired.DesiredPlanYear` (product written as its code,
+no ``status``, so a plan never tries to move it); ``write_export`` writes one
+config file per employer (``DIR/empr_acme.yaml``) with the config package's
+``dump_plan_years``. Planning the exported directory right away shows no changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from pathlib import Path
+from typing import Protocol
+
+from vitable_config.api.models import BenefitProduct, Employer, PlanYear
+from vitable_config.desired import DesiredClass, DesiredPlanYear
+from vitable_config.engine.scope import Scope
+
+# With at most this many employers in scope, read per (product, employer) lists.
+FEW_EMPLOYERS = 20
+
+
+class ExportReader(Protocol):
+    async def list_benefit_products(self) -> list[BenefitProduct]:
+        """All benefit products."""
+        ...
+
+    async def list_employers(self) -> list[Employer]:
+        """All employers."""
+        ...
+
+    async def list_plan_years(
+        self, benefit_product_id: str, *, employer_id: str | None = None
+    ) -> list[PlanYear]:
+        """Plan years of a product, optionally for one employer."""
+        ...
+
+
+async def export_live(client: ExportReader, *, scope: Scope | None = None) -> list[DesiredPlanYear]:
+    """Live plan years in ``scope`` as desired plan years, sorted by employer/product/start."""
+    scope = scope or Scope()
+    products, employers = await asyncio.gather(
+        client.list_benefit_products(), client.list_employers()
+    )
+    products = [p for p in products if scope.includes_product(p.product_code, p.id)]
+    names = {e.id: e.name for e in employers if scope.includes_employer(e.id)}
+    if not products or not names:
+        return []
+    if len(names) <= FEW_EMPLOYERS:
+        calls = [
+            client.list_plan_years(p.id, employer_id=e) for p in products for e in sorted(names)
+        ]
+    else:
+        calls = [client.list_plan_years(p.id) for p in products]
+    code_of = {p.id: p.product_code for p in products}
+    seen: dict[str, PlanYear] = {}
+    for page in await asyncio.gather(*calls):
+        for py in page:
+            if py.employer_id in names and py.benefit_product_id in code_of:
+                seen[py.id] = py
+    out = [
+        _to_desired(py, code_of[py.benefit_product_id], names[py.employer_id])
+        for py in seen.values()
+    ]
+    out.sort(key=lambda d: (d.employer_id, d.benefit_product, d.coverage_start))
+    return out
+
+
+def write_export(plan_years: list[DesiredPlanYear], directory: str | Path) -> list[Path]:
+    """Write one config file per employer into ``directory``; return the paths written."""
+    from vitable_config.config import dump_plan_years
+
+    target = Path(directory)
+    target.mkdir(parents=True, exist_ok=True)
+    by_employer: dict[str, list[DesiredPlanYear]] = defaultdict(list)
+    for py in plan_years:
+        by_employer[py.employer_id].append(py)
+    written: list[Path] = []
+    for employer_id in sorted(by_employer):
+        path = target / f"{employer_id}.yaml"
+        path.write_text(dump_plan_years(by_employer[employer_id]), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def _to_desired(py: PlanYear, product_code: str, employer_name: str | None) -> DesiredPlanYear:
+    classes = {
+        (c.employment, c.family_status): DesiredClass(
+            employment=c.employment,
+            family_status=c.family_status,
+            employee_contribution_cents=c.employee_contribution_cents,
+            employer_contribution_cents=c.employer_contribution_cents,
+        )
+        for c in py.contribution_classes
+    }
+    return DesiredPlanYear(
+        employer_id=py.employer_id,
+        benefit_product=product_code,
+        coverage_start=py.coverage_start,
+        coverage_end=py.coverage_end,
+        open_enrollment_start=py.open_enrollment_start_date,
+        open_enrollment_end=py.open_enrollment_end_date,
+        contribution_classes=classes,
+        employer_name=employer_name,
+    )

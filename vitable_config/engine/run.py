@@ -1,0 +1,139 @@
+"""The library API for planning and applying: what the CLI itself calls.
+
+Typical use from a script (the CLI does exactly this)::
+
+    import asyncio
+    from vitable_config.api.client import VitableClient
+    from vitable_config.api.settings import ClientSettings
+    from vitable_config.engine.run import Scope, apply_plan, plan_config
+
+    async def main() -> None:
+        settings = ClientSettings.from_env()          # VITABLE_CONNECT_API_KEY
+        async with VitableClient(settings) as client:
+            plan = await plan_config(["config/"], client, scope=Scope(employers=["empr_r0*"]))
+            print(plan.summary)                       # {'create': 2, 'update': 1, ...}
+            result = await apply_plan(plan, client, concurrency=16)
+            print(result.summary_line())              # Apply: 2 created, 1 updated, ...
+
+    asyncio.run(main())
+
+Errors the user can fix (bad config, unknown employer or product, a stale saved
+plan, the safety cap) are raised as :class:`vitable_config.errors.UserError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from vitable_config.desired import DesiredState
+from vitable_config.engine.apply import ApplyOptions, ProgressCallback, apply_changes
+from vitable_config.engine.export import export_live, write_export
+from vitable_config.engine.model import ApplyResult, Plan
+from vitable_config.engine.safety import SafetyPolicy, SafetyVerdict, check_safety
+from vitable_config.engine.saved import check_base_url, ensure_fresh, load_plan, save_plan
+from vitable_config.engine.scope import Scope, filter_desired
+from vitable_config.errors import UserError
+
+__all__ = [
+    "ApplyResult",
+    "Plan",
+    "SafetyPolicy",
+    "SafetyVerdict",
+    "Scope",
+    "apply_plan",
+    "check_base_url",
+    "check_safety",
+    "export_live",
+    "export_to_directory",
+    "load_plan",
+    "plan_config",
+    "save_plan",
+    "write_export",
+]
+
+
+async def plan_config(
+    paths_or_state: DesiredState | Sequence[str | Path],
+    client: Any,
+    *,
+    scope: Scope | None = None,
+    variables: dict[str, object] | None = None,
+    today: date | None = None,
+    base_url: str | None = None,
+) -> Plan:
+    """Load the config (unless given a :class:`DesiredState`), read live state, build the plan.
+
+    ``client`` is a :class:`vitable_config.api.client.VitableClient`. ``base_url``
+    is what the plan records (default: the client's base URL); ``today`` is the
+    date lock warnings are computed from (default: today).
+    """
+    from vitable_config.engine.live import read_live_state
+    from vitable_config.engine.planner import build_plan
+
+    if isinstance(paths_or_state, DesiredState):
+        state = paths_or_state
+    else:
+        from vitable_config.config import load_config
+
+        state = load_config(list(paths_or_state), variables)
+    scope = scope or Scope()
+    codes: dict[str, str] | None = None
+    if scope.products:
+        # One extra request, so a product glob matches codes and bprd_ ids alike.
+        products = await client.list_benefit_products()
+        codes = {p.id: p.product_code for p in products}
+        codes.update({p.product_code: p.id for p in products})
+    scoped = filter_desired(state, scope, codes)
+    recorded_url = base_url or client.settings.base_url
+    if not scoped.plan_years:
+        return Plan(
+            changes=[],
+            created_at=datetime.now(UTC),
+            base_url=recorded_url,
+            scope=scope.as_dict(),
+        )
+    live = await read_live_state(client, scoped)
+    return build_plan(
+        scoped,
+        live,
+        today=today or date.today(),
+        base_url=recorded_url,
+        scope=scope.as_dict(),
+    )
+
+
+async def apply_plan(
+    plan: Plan,
+    client: Any,
+    *,
+    concurrency: int = 16,
+    progress: ProgressCallback | None = None,
+    verify_fresh: bool = False,
+    safety: SafetyPolicy | None = None,
+    options: ApplyOptions | None = None,
+) -> ApplyResult:
+    """Apply ``plan``'s creates and updates; return one result per action.
+
+    ``verify_fresh=True`` (used for saved plans) first re-reads every live plan
+    year the plan depends on and raises :class:`UserError` if anything changed.
+    The safety cap (``safety``, default :class:`SafetyPolicy()`) is checked again
+    here, right before writing; a refusal raises :class:`UserError`.
+    """
+    verdict = check_safety(plan, safety or SafetyPolicy())
+    if not verdict.allowed:
+        raise UserError(verdict.message or "safety cap exceeded")
+    if verify_fresh:
+        await ensure_fresh(plan, client)
+    opts = options or ApplyOptions(concurrency=concurrency)
+    return await apply_changes(plan, client, options=opts, progress=progress)
+
+
+async def export_to_directory(
+    client: Any, directory: str | Path, *, scope: Scope | None = None
+) -> list[Path]:
+    """Export the live plan years in ``scope`` as config files in ``directory``."""
+    plan_years = await export_live(client, scope=scope)
+    return write_export(plan_years, directory)

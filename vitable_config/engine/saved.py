@@ -1,0 +1,208 @@
+"""Saved plans: ``plan --out FILE`` writes one, ``apply FILE`` checks and applies it.
+
+A saved plan is the JSON document of :mod:`vitable_config.engine.serialize`
+(``format_version``, every change with its API request, the fingerprint of every
+live plan year the plan read, and the natural keys that were absent). It never
+contains the API key.
+
+Before anything is written, ``apply FILE`` checks that the plan was made against
+the same API (base URL) and re-reads every fingerprinted plan year and every
+absent key — in bulk, one list per product (or per product and employer when
+there are few employers) — and refuses a stale plan:
+
+    plan is stale: plan year plyr_x changed since the plan was made; run plan again
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Protocol
+
+from vitable_config.api.errors import NotFoundError
+from vitable_config.api.models import PlanYear
+from vitable_config.engine.live import fingerprint
+from vitable_config.engine.model import FORMAT_VERSION, Plan
+from vitable_config.engine.serialize import plan_from_dict, plan_to_dict
+from vitable_config.errors import Problem, SourceLocation, UserError
+
+# Above this many employers for one product, re-read the whole product list
+# (pages of 100) rather than one filtered list per employer.
+BULK_EMPLOYERS_PER_PRODUCT = 20
+
+
+class PlanYearReader(Protocol):
+    async def list_plan_years(
+        self, benefit_product_id: str, *, employer_id: str | None = None
+    ) -> list[PlanYear]:
+        """List plan years of a product, optionally for one employer."""
+        ...
+
+    async def get_plan_year(self, plan_year_id: str) -> PlanYear:
+        """GET one plan year."""
+        ...
+
+
+def save_plan(plan: Plan, path: str | Path) -> Path:
+    """Write ``plan`` as JSON to ``path`` atomically (temp file + rename)."""
+    target = Path(path)
+    text = json.dumps(plan_to_dict(plan), indent=2, sort_keys=False) + "\n"
+    directory = target.parent if str(target.parent) else Path(".")
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def is_saved_plan(path: str | Path) -> bool:
+    """True if ``path`` is a file that looks like a saved plan (JSON, not config YAML)."""
+    p = Path(path)
+    if not p.is_file():
+        return False
+    if p.suffix.lower() == ".json":
+        return True
+    if p.suffix.lower() in (".yaml", ".yml"):
+        return False
+    try:
+        with p.open("rb") as fh:
+            head = fh.read(64).lstrip()
+    except OSError:
+        return False
+    return head.startswith(b"{")
+
+
+def load_plan(path: str | Path) -> Plan:
+    """Read a saved plan; raise :class:`UserError` (with file:line) if it is not one."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read saved plan {p}: {exc}") from None
+    try:
+        data: Any = json.loads(text)
+    except json.JSONDecodeError as exc:
+        where = SourceLocation(str(p), exc.lineno, exc.colno)
+        raise UserError.from_problems(
+            [
+                Problem(
+                    f"not a saved plan (invalid JSON: {exc.msg})",
+                    where,
+                    hint="create one with: vitable-config plan PATH --out FILE",
+                )
+            ],
+            "cannot load saved plan",
+        ) from None
+    if not isinstance(data, dict) or "format_version" not in data:
+        raise UserError(
+            f"{p} is not a saved plan (no format_version); "
+            "create one with: vitable-config plan PATH --out FILE"
+        )
+    if data["format_version"] != FORMAT_VERSION:
+        raise UserError(
+            f"{p} has plan format_version {data['format_version']!r}, but this vitable-config "
+            f"reads version {FORMAT_VERSION}; make the plan again with this version"
+        )
+    try:
+        return plan_from_dict(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UserError(f"{p} is not a valid saved plan: {exc}") from None
+
+
+def check_base_url(plan: Plan, base_url: str) -> None:
+    """Refuse to apply a plan made against a different API."""
+    made, target = plan.base_url.rstrip("/"), base_url.rstrip("/")
+    if made != target:
+        raise UserError(
+            f"the saved plan was made against {made}, but this run targets {target}; "
+            "pass the same --base-url (or --sandbox) as for plan, or run plan again"
+        )
+
+
+async def find_stale(plan: Plan, client: PlanYearReader) -> list[str]:
+    """Re-read what the plan depends on; return one line per difference (empty = fresh)."""
+    pair_of: dict[str, tuple[str, str]] = {}
+    for change in plan.changes:
+        if change.live_id and change.live_id in plan.fingerprints:
+            pair_of[change.live_id] = (change.key.benefit_product, change.key.employer_id)
+    pairs: set[tuple[str, str]] = set(pair_of.values())
+    pairs |= {(k.benefit_product, k.employer_id) for k in plan.absent_keys}
+
+    live = await _read_pairs(client, pairs)
+    by_id = {py.id: py for py in live}
+    orphans = [i for i in plan.fingerprints if i not in pair_of]
+    if orphans:
+        fetched = await asyncio.gather(*(_get_or_none(client, i) for i in orphans))
+        by_id.update({py.id: py for py in fetched if py is not None})
+
+    stale: list[str] = []
+    for live_id, expected in sorted(plan.fingerprints.items()):
+        current = by_id.get(live_id)
+        if current is None:
+            stale.append(f"plan year {live_id} no longer exists")
+        elif fingerprint(current) != expected:
+            stale.append(f"plan year {live_id} changed since the plan was made")
+    absent = {(k.employer_id, k.benefit_product, k.coverage_start): k for k in plan.absent_keys}
+    for py in sorted(by_id.values(), key=lambda p: p.id):
+        if py.id in plan.fingerprints:
+            continue
+        key = absent.get((py.employer_id, py.benefit_product_id, py.coverage_start))
+        if key is not None:
+            stale.append(f"plan year {py.id} for {key} was created since the plan was made")
+        elif (py.benefit_product_id, py.employer_id) in pairs:
+            stale.append(
+                f"plan year {py.id} ({py.employer_id}/{py.benefit_product_id}/"
+                f"{py.coverage_start.isoformat()}) appeared since the plan was made"
+            )
+    return stale
+
+
+async def ensure_fresh(plan: Plan, client: PlanYearReader) -> None:
+    """Raise :class:`UserError` if the saved plan is stale; write nothing either way."""
+    stale = await find_stale(plan, client)
+    if not stale:
+        return
+    if len(stale) == 1:
+        raise UserError(f"plan is stale: {stale[0]}; run plan again")
+    raise UserError.from_problems(
+        [Problem(s) for s in stale],
+        f"plan is stale: {len(stale)} live plan years differ from when the plan was made; "
+        "run plan again",
+    )
+
+
+async def _read_pairs(client: PlanYearReader, pairs: set[tuple[str, str]]) -> list[PlanYear]:
+    employers_by_product: dict[str, set[str]] = defaultdict(set)
+    for product, employer in pairs:
+        employers_by_product[product].add(employer)
+    calls = []
+    for product, employers in sorted(employers_by_product.items()):
+        if len(employers) > BULK_EMPLOYERS_PER_PRODUCT:
+            calls.append(client.list_plan_years(product))
+        else:
+            calls.extend(client.list_plan_years(product, employer_id=e) for e in sorted(employers))
+    pages = await asyncio.gather(*calls)
+    seen: dict[str, PlanYear] = {}
+    for page in pages:
+        for py in page:
+            if (py.benefit_product_id, py.employer_id) in pairs:
+                seen[py.id] = py
+    return list(seen.values())
+
+
+async def _get_or_none(client: PlanYearReader, plan_year_id: str) -> PlanYear | None:
+    try:
+        return await client.get_plan_year(plan_year_id)
+    except NotFoundError:
+        return None
