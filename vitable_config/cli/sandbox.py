@@ -1,13 +1,196 @@
-"""`vitable-config sandbox` (placeholder until its issue lands)."""
+"""`vitable-config sandbox serve|reset`: the local Vitable Connect API sandbox."""
 
 from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
 
 import click
 
 from vitable_config.errors import UserError
+from vitable_config.sandbox.runtime import SandboxRuntime
+from vitable_config.sandbox.server import serve_forever
+from vitable_config.sandbox.settings import (
+    API_KEY_ENV,
+    DEFAULT_SEED_PATH,
+    DEFAULT_STATE_PATH,
+    TODAY_ENV,
+    FaultSettings,
+    SandboxSettings,
+    parse_today,
+)
 
 
-@click.command("sandbox")
-def command() -> int:
-    """Not implemented yet."""
-    raise UserError("'sandbox' is not implemented yet")
+def _probability(name: str) -> click.Option:
+    return click.option(
+        f"--fault-{name.replace('_', '-')}",
+        name,
+        type=click.FloatRange(0.0, 1.0),
+        default=0.0,
+        show_default=True,
+        metavar="P",
+    )
+
+
+@click.group("sandbox")
+def command() -> None:
+    """Run a local sandbox of the Vitable Connect API (no account needed)."""
+
+
+@command.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="Port; 0 picks a free port.",
+)
+@click.option(
+    "--state",
+    "state",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite file for the state (default: in memory, gone on exit).",
+)
+@click.option(
+    "--seed",
+    "seed",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Seed YAML loaded into an empty database [default: built-in seed].",
+)
+@click.option(
+    "--api-key",
+    envvar=API_KEY_ENV,
+    help=f"Accepted API key (env {API_KEY_ENV}; default: a generated vc_test_... key).",
+)
+@click.option(
+    "--today",
+    metavar="YYYY-MM-DD",
+    help=f"The sandbox clock (env {TODAY_ENV}; default: the real date).",
+)
+@click.option(
+    "--latency-ms",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    help="Latency added to every request.",
+)
+@click.option(
+    "--rate-limit",
+    "rate_limit",
+    type=click.FloatRange(0, min_open=True),
+    metavar="RPS",
+    help="Requests per second per API key before 429.",
+)
+@_probability("error_before")
+@_probability("error_after")
+@_probability("drop_after")
+@_probability("slow")
+@click.option(
+    "--slow-ms",
+    type=click.IntRange(0),
+    default=1000,
+    show_default=True,
+    help="Delay of a 'slow' fault.",
+)
+@click.option(
+    "--fault-seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed of the fault draws (same seed + same requests = same faults).",
+)
+@click.option(
+    "--allow-overlap",
+    is_flag=True,
+    help="Accept plan years with overlapping coverage (turns off rule 3).",
+)
+def serve(
+    host: str,
+    port: int,
+    state: Path | None,
+    seed: Path | None,
+    api_key: str | None,
+    today: str | None,
+    latency_ms: int,
+    rate_limit: float | None,
+    error_before: float,
+    error_after: float,
+    drop_after: float,
+    slow: float,
+    slow_ms: int,
+    fault_seed: int,
+    allow_overlap: bool,
+) -> None:
+    """Serve the sandbox API until interrupted (Ctrl-C).
+
+    Prints the base URL and the API key to use, e.g.
+
+    \b
+      export VITABLE_CONNECT_BASE_URL=http://127.0.0.1:8765
+      export VITABLE_CONNECT_API_KEY=<the printed key>
+    """
+    clock: date | None = None
+    if today is not None:
+        clock = parse_today(today, "--today")
+    elif os.environ.get(TODAY_ENV):
+        clock = parse_today(os.environ[TODAY_ENV])
+    seed_file = seed if seed is not None else DEFAULT_SEED_PATH
+    if not Path(seed_file).is_file():
+        raise UserError(f"--seed: no such file: {seed_file}")
+    try:
+        faults = FaultSettings(
+            error_before=error_before,
+            error_after=error_after,
+            drop_after=drop_after,
+            slow=slow,
+            slow_ms=slow_ms,
+            seed=fault_seed,
+        )
+    except ValueError as exc:
+        raise UserError(f"--fault-*: {exc}") from None
+    settings = SandboxSettings(
+        seed_file=seed_file,
+        state_path=state,
+        today=clock,
+        latency_ms=latency_ms,
+        rate_limit=rate_limit,
+        allow_overlap=allow_overlap,
+        faults=faults,
+        api_key=api_key,
+        host=host,
+        port=port,
+    )
+
+    def announce(base_url: str, runtime: SandboxRuntime) -> None:
+        where = f"state in {state}" if state else "state in memory"
+        click.echo(f"Vitable Connect sandbox ({where}; clock {runtime.today.isoformat()})")
+        click.echo(f"Base URL: {base_url}")
+        click.echo(f"API key: {runtime.api_key}")
+        click.echo("Press Ctrl-C to stop.", nl=True)
+
+    try:
+        serve_forever(settings, announce)
+    except OSError as exc:
+        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+@command.command("reset")
+@click.option(
+    "--state",
+    "state",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_STATE_PATH,
+    show_default=True,
+    help="SQLite state file to delete.",
+)
+def reset(state: Path) -> None:
+    """Delete the sandbox state (it is re-seeded on the next start)."""
+    removed = False
+    for suffix in ("", "-wal", "-shm"):
+        path = Path(f"{state}{suffix}")
+        if path.exists():
+            path.unlink()
+            removed = True
+    click.echo(f"Deleted {state}" if removed else f"Nothing to delete: {state} does not exist")

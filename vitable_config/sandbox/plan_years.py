@@ -1,0 +1,332 @@
+"""Plan years in the database: create, update, read, list (sandbox rules 1–6)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from vitable_config.api.models import (
+    PLAN_YEAR_STATUSES,
+    ContributionClassInput,
+    PlanYearCreate,
+    PlanYearUpdate,
+)
+from vitable_config.sandbox import rules
+from vitable_config.sandbox.errors import SandboxError, not_found, utc_now, validation_failed
+from vitable_config.sandbox.ids import new_id
+from vitable_config.sandbox.store import Store
+
+_STATUS_SQL = (
+    "max(py.status_floor, CASE WHEN :today < py.oe_start THEN 0 "
+    "WHEN :today <= py.oe_end THEN 1 WHEN :today <= py.coverage_end THEN 2 ELSE 3 END)"
+)
+_SELECT = "SELECT py.*, " + _STATUS_SQL + " AS status_rank FROM plan_years py"
+
+
+def _class_dict(row: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "employment": row["employment"],
+        "family_status": row["family_status"],
+        "employee_contribution_cents": row["employee_contribution_cents"],
+        "employer_contribution_cents": row["employer_contribution_cents"],
+    }
+
+
+def _plan_dict(row: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "carrier_plan_id": row["carrier_plan_id"],
+        "monthly_premium_cents": row["monthly_premium_cents"],
+        "name": row["name"],
+        "deductible_cents": row["deductible_cents"],
+        "out_of_pocket_max_cents": row["out_of_pocket_max_cents"],
+        "tier": row["tier"],
+    }
+
+
+def _assemble(conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> list[dict[str, Any]]:
+    """Plan-year rows plus their classes and plans, as API response dicts."""
+    if not rows:
+        return []
+    ids = [row["id"] for row in rows]
+    marks = ",".join("?" * len(ids))
+    classes: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+    plans: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+    for row in conn.execute(
+        f"SELECT * FROM contribution_classes WHERE plan_year_id IN ({marks}) "
+        "ORDER BY plan_year_id, position",
+        ids,
+    ):
+        classes[row["plan_year_id"]].append(_class_dict(row))
+    for row in conn.execute(
+        f"SELECT * FROM plans WHERE plan_year_id IN ({marks}) ORDER BY plan_year_id, position",
+        ids,
+    ):
+        plans[row["plan_year_id"]].append(_plan_dict(row))
+    return [
+        {
+            "id": row["id"],
+            "benefit_product_id": row["benefit_product_id"],
+            "employer_id": row["employer_id"],
+            "coverage_start": row["coverage_start"],
+            "coverage_end": row["coverage_end"],
+            "open_enrollment_start_date": row["oe_start"],
+            "open_enrollment_end_date": row["oe_end"],
+            "status": PLAN_YEAR_STATUSES[row["status_rank"]],
+            "created_at": row["created_at"],
+            "updated_at": row["updated_at"],
+            "contribution_classes": classes[row["id"]],
+            "plans": plans[row["id"]],
+        }
+        for row in rows
+    ]
+
+
+def _insert_classes(
+    conn: sqlite3.Connection,
+    plan_year_id: str,
+    classes: Sequence[ContributionClassInput],
+    keep_ids: dict[tuple[str, str], str] | None = None,
+) -> None:
+    keep_ids = keep_ids or {}
+    conn.executemany(
+        "INSERT INTO contribution_classes (id, plan_year_id, position, employment, family_status,"
+        " employee_contribution_cents, employer_contribution_cents) VALUES (?,?,?,?,?,?,?)",
+        [
+            (
+                keep_ids.get((c.employment, c.family_status)) or new_id("ccls"),
+                plan_year_id,
+                position,
+                c.employment,
+                c.family_status,
+                c.employee_contribution_cents,
+                c.employer_contribution_cents,
+            )
+            for position, c in enumerate(classes)
+        ],
+    )
+
+
+class PlanYearRepo:
+    """Plan-year operations; ``today`` is the sandbox clock at call time."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # --- reads ---------------------------------------------------------------
+
+    def get(self, plan_year_id: str, today: date) -> dict[str, Any]:
+        with self.store.read() as conn:
+            row = conn.execute(
+                _SELECT + " WHERE py.id = :id", {"id": plan_year_id, "today": today.isoformat()}
+            ).fetchone()
+            if row is None:
+                raise not_found("plan year", plan_year_id)
+            return _assemble(conn, [row])[0]
+
+    def list_for_product(
+        self,
+        product_id: str,
+        today: date,
+        *,
+        employer_id: str | None,
+        status: str | None,
+        page: int,
+        limit: int,
+    ) -> list[dict[str, Any]]:
+        """Most recent plan year first: ``coverage_start`` descending, then id."""
+        where = ["benefit_product_id = :product"]
+        params: dict[str, Any] = {"product": product_id, "today": today.isoformat()}
+        if employer_id is not None:
+            where.append("employer_id = :employer")
+            params["employer"] = employer_id
+        if status is not None:
+            where.append("status_rank = :rank")
+            params["rank"] = rules.STATUS_RANK[status]
+        params["limit"] = limit
+        params["offset"] = (page - 1) * limit
+        sql = (
+            f"SELECT * FROM ({_SELECT}) WHERE {' AND '.join(where)} "
+            "ORDER BY coverage_start DESC, id LIMIT :limit OFFSET :offset"
+        )
+        with self.store.read() as conn:
+            return _assemble(conn, conn.execute(sql, params).fetchall())
+
+    def list_all(self, today: date) -> list[dict[str, Any]]:
+        with self.store.read() as conn:
+            rows = conn.execute(
+                _SELECT + " ORDER BY py.rowid", {"today": today.isoformat()}
+            ).fetchall()
+            return _assemble(conn, rows)
+
+    # --- writes --------------------------------------------------------------
+
+    def create(
+        self,
+        product_id: str,
+        body: PlanYearCreate,
+        today: date,
+        *,
+        allow_overlap: bool,
+        plan_year_id: str | None = None,
+        count_as_write: bool = True,
+    ) -> dict[str, Any]:
+        problems = rules.date_order_problems(
+            body.open_enrollment_start,
+            body.open_enrollment_end,
+            body.coverage_start,
+            body.coverage_end,
+        )
+        problems += rules.class_problems(body.contribution_classes)
+        if problems:
+            raise validation_failed(problems)
+        new_plan_year_id = plan_year_id or new_id("plyr")
+        with self.store.transaction(count_as_write=count_as_write) as conn:
+            product = conn.execute(
+                "SELECT * FROM benefit_products WHERE id = ?", (product_id,)
+            ).fetchone()
+            if product is None:
+                raise not_found("benefit product", product_id)
+            employer = conn.execute(
+                "SELECT 1 FROM employers WHERE id = ?", (body.employer_id,)
+            ).fetchone()
+            if employer is None:
+                raise not_found("employer", body.employer_id)
+            if not product["active"]:
+                raise SandboxError(
+                    422,
+                    f"benefit_product_id: benefit product {product_id} is inactive and "
+                    "accepts no new plan years; use an active product",
+                    "product_inactive",
+                )
+            if not allow_overlap:
+                self._check_overlap(conn, product_id, body)
+            now = utc_now()
+            conn.execute(
+                "INSERT INTO plan_years (id, benefit_product_id, employer_id, coverage_start,"
+                " coverage_end, oe_start, oe_end, status_floor, created_at, updated_at)"
+                " VALUES (?,?,?,?,?,?,?,0,?,?)",
+                (
+                    new_plan_year_id,
+                    product_id,
+                    body.employer_id,
+                    body.coverage_start.isoformat(),
+                    body.coverage_end.isoformat(),
+                    body.open_enrollment_start.isoformat(),
+                    body.open_enrollment_end.isoformat(),
+                    now,
+                    now,
+                ),
+            )
+            _insert_classes(conn, new_plan_year_id, body.contribution_classes)
+            carrier_plans = conn.execute(
+                "SELECT * FROM carrier_plans WHERE benefit_product_id = ? ORDER BY position",
+                (product_id,),
+            ).fetchall()
+            conn.executemany(
+                "INSERT INTO plans (id, plan_year_id, position, carrier_plan_id, name,"
+                " monthly_premium_cents, deductible_cents, out_of_pocket_max_cents, tier)"
+                " VALUES (?,?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        new_id("plan"),
+                        new_plan_year_id,
+                        position,
+                        cp["id"],
+                        cp["name"],
+                        cp["monthly_premium_cents"],
+                        cp["deductible_cents"],
+                        cp["out_of_pocket_max_cents"],
+                        cp["tier"],
+                    )
+                    for position, cp in enumerate(carrier_plans)
+                ],
+            )
+            row = conn.execute(
+                _SELECT + " WHERE py.id = :id", {"id": new_plan_year_id, "today": today.isoformat()}
+            ).fetchone()
+            return _assemble(conn, [row])[0]
+
+    @staticmethod
+    def _check_overlap(conn: sqlite3.Connection, product_id: str, body: PlanYearCreate) -> None:
+        clash = conn.execute(
+            "SELECT id, coverage_start, coverage_end FROM plan_years"
+            " WHERE employer_id = ? AND benefit_product_id = ?"
+            " AND coverage_start <= ? AND ? <= coverage_end ORDER BY coverage_start LIMIT 1",
+            (
+                body.employer_id,
+                product_id,
+                body.coverage_end.isoformat(),
+                body.coverage_start.isoformat(),
+            ),
+        ).fetchone()
+        if clash is not None:
+            raise SandboxError(
+                409,
+                f"coverage_start: employer {body.employer_id} already has plan year {clash['id']}"
+                f" of benefit product {product_id} covering {clash['coverage_start']}.."
+                f"{clash['coverage_end']}, which overlaps {body.coverage_start.isoformat()}.."
+                f"{body.coverage_end.isoformat()}; update that plan year instead",
+                "plan_year_overlap",
+            )
+
+    def update(self, plan_year_id: str, body: PlanYearUpdate, today: date) -> dict[str, Any]:
+        with self.store.transaction() as conn:
+            row = conn.execute(
+                _SELECT + " WHERE py.id = :id", {"id": plan_year_id, "today": today.isoformat()}
+            ).fetchone()
+            if row is None:
+                raise not_found("plan year", plan_year_id)
+            current_rank = row["status_rank"]
+            if current_rank != 0:
+                raise SandboxError(
+                    409,
+                    f"plan year {plan_year_id} is {PLAN_YEAR_STATUSES[current_rank]}; plan years"
+                    " can only be edited until open enrollment starts (while draft)",
+                    "plan_year_locked",
+                )
+            oe_start = body.open_enrollment_start or date.fromisoformat(row["oe_start"])
+            oe_end = body.open_enrollment_end or date.fromisoformat(row["oe_end"])
+            problems = rules.date_order_problems(
+                oe_start,
+                oe_end,
+                date.fromisoformat(row["coverage_start"]),
+                date.fromisoformat(row["coverage_end"]),
+            )
+            if body.contribution_classes is not None:
+                problems += rules.class_problems(body.contribution_classes)
+            floor = row["status_floor"]
+            if body.status is not None:
+                wanted = rules.STATUS_RANK[body.status]
+                if wanted < current_rank:
+                    problems.append(
+                        f"status: can only move forward (from {PLAN_YEAR_STATUSES[current_rank]}),"
+                        f" got {body.status!r}"
+                    )
+                floor = max(floor, wanted)
+            if problems:
+                raise validation_failed(problems)
+            conn.execute(
+                "UPDATE plan_years SET oe_start = ?, oe_end = ?, status_floor = ?, updated_at = ?"
+                " WHERE id = ?",
+                (oe_start.isoformat(), oe_end.isoformat(), floor, utc_now(), plan_year_id),
+            )
+            if body.contribution_classes is not None:
+                keep = {
+                    (r["employment"], r["family_status"]): r["id"]
+                    for r in conn.execute(
+                        "SELECT * FROM contribution_classes WHERE plan_year_id = ?",
+                        (plan_year_id,),
+                    )
+                }
+                conn.execute(
+                    "DELETE FROM contribution_classes WHERE plan_year_id = ?", (plan_year_id,)
+                )
+                _insert_classes(conn, plan_year_id, body.contribution_classes, keep)
+            row = conn.execute(
+                _SELECT + " WHERE py.id = :id", {"id": plan_year_id, "today": today.isoformat()}
+            ).fetchone()
+            return _assemble(conn, [row])[0]

@@ -1,0 +1,162 @@
+"""Knobs of the sandbox server: the clock, latency, rate limit, faults, overlap rule.
+
+Environment variables (used as defaults when a value is not given explicitly):
+
+* ``VITABLE_SANDBOX_TODAY=YYYY-MM-DD`` — the sandbox clock (default: the real date).
+* ``VITABLE_SANDBOX_API_KEY`` — the accepted API key (default: a generated
+  ``vc_test_<hex>`` key).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from vitable_config.errors import UserError
+
+TODAY_ENV = "VITABLE_SANDBOX_TODAY"
+API_KEY_ENV = "VITABLE_SANDBOX_API_KEY"
+DEFAULT_SEED_PATH = Path(__file__).with_name("default_seed.yaml")
+DEFAULT_STATE_PATH = Path(".vitable-sandbox") / "state.db"
+
+FAULT_KINDS: tuple[str, ...] = ("error_before", "error_after", "drop_after", "slow")
+
+
+def generate_api_key() -> str:
+    """A fresh sandbox key, ``vc_test_`` followed by 32 hex digits."""
+    return f"vc_test_{secrets.token_hex(16)}"
+
+
+def parse_today(text: str, source: str = TODAY_ENV) -> date:
+    """Parse a ``YYYY-MM-DD`` clock value, or raise a :class:`UserError`."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise UserError(
+            f"{source}: expected a date as YYYY-MM-DD (e.g. 2026-11-21), got {text!r}"
+        ) from None
+
+
+def today_from_env() -> date:
+    """``VITABLE_SANDBOX_TODAY`` if set, else the real date."""
+    value = os.environ.get(TODAY_ENV)
+    return parse_today(value) if value else date.today()
+
+
+def api_key_from_env() -> str | None:
+    return os.environ.get(API_KEY_ENV) or None
+
+
+@dataclass(frozen=True)
+class FaultSettings:
+    """Per-request fault probabilities (each 0..1; their sum must be ≤ 1).
+
+    One number is drawn from ``random.Random(seed)`` per authenticated API request,
+    in arrival order, and mapped onto the kinds in the order ``error_before``,
+    ``error_after``, ``drop_after``, ``slow``; so a given seed and request sequence
+    always yields the same faults.
+
+    * ``error_before`` — 500 before the handler runs (nothing written);
+    * ``error_after`` — the handler runs and commits, then a 500 replaces its response;
+    * ``drop_after`` — the handler runs and commits, then the connection is closed
+      without any response;
+    * ``slow`` — the handler runs and commits, then the response waits ``slow_ms``.
+
+    ``methods`` limits faults to these HTTP methods (default: all);
+    ``paths`` limits them to paths matching one of these ``fnmatch`` patterns
+    (e.g. ``"/v1/benefit-products/*/plan-years"``; default: all ``/v1`` paths).
+    """
+
+    error_before: float = 0.0
+    error_after: float = 0.0
+    drop_after: float = 0.0
+    slow: float = 0.0
+    slow_ms: int = 1000
+    seed: int = 0
+    methods: frozenset[str] | None = None
+    paths: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        for kind in FAULT_KINDS:
+            p = getattr(self, kind)
+            if not 0.0 <= p <= 1.0:
+                raise ValueError(f"fault probability {kind} must be between 0 and 1, got {p}")
+        if self.total_probability() > 1.0 + 1e-9:
+            raise ValueError("fault probabilities must add up to at most 1")
+        if self.slow_ms < 0:
+            raise ValueError("slow_ms must be >= 0")
+        if self.methods is not None:
+            object.__setattr__(self, "methods", frozenset(m.upper() for m in self.methods))
+
+    def total_probability(self) -> float:
+        return self.error_before + self.error_after + self.drop_after + self.slow
+
+    @property
+    def enabled(self) -> bool:
+        return self.total_probability() > 0.0
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "error_before": self.error_before,
+            "error_after": self.error_after,
+            "drop_after": self.drop_after,
+            "slow": self.slow,
+            "slow_ms": self.slow_ms,
+            "seed": self.seed,
+            "methods": sorted(self.methods) if self.methods is not None else None,
+            "paths": list(self.paths) if self.paths is not None else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> FaultSettings:
+        known = set(cls.__dataclass_fields__)
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
+        values = dict(data)
+        if values.get("methods") is not None:
+            values["methods"] = frozenset(values["methods"])  # type: ignore[arg-type]
+        if values.get("paths") is not None:
+            values["paths"] = tuple(values["paths"])  # type: ignore[arg-type]
+        return cls(**values)  # type: ignore[arg-type]
+
+
+@dataclass
+class SandboxSettings:
+    """Everything needed to start a sandbox.
+
+    ``state_path=None`` keeps the state in memory (gone when the server stops).
+    ``seed_file`` is loaded only into an empty database (first use).
+    ``today=None`` means ``VITABLE_SANDBOX_TODAY`` or the real date.
+    ``api_key=None`` means ``VITABLE_SANDBOX_API_KEY`` or a generated key.
+    ``rate_limit`` is requests per second per API key (``None``: unlimited).
+    """
+
+    seed_file: Path | str | None = DEFAULT_SEED_PATH
+    state_path: Path | str | None = None
+    today: date | None = None
+    latency_ms: int = 0
+    rate_limit: float | None = None
+    allow_overlap: bool = False
+    faults: FaultSettings = field(default_factory=FaultSettings)
+    api_key: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 0
+
+    def resolved_today(self) -> date:
+        return self.today if self.today is not None else today_from_env()
+
+    def resolved_api_key(self) -> str:
+        return self.api_key or api_key_from_env() or generate_api_key()
+
+    def __repr__(self) -> str:  # never show the key
+        key = "<set>" if self.api_key else None
+        return (
+            f"SandboxSettings(seed_file={self.seed_file!r}, state_path={self.state_path!r}, "
+            f"today={self.today!r}, latency_ms={self.latency_ms}, rate_limit={self.rate_limit}, "
+            f"allow_overlap={self.allow_overlap}, faults={self.faults!r}, api_key={key}, "
+            f"host={self.host!r}, port={self.port})"
+        )
