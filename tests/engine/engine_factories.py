@@ -51,7 +51,9 @@ def employer(eid: str, name: str | None = None) -> Employer:
 
 
 def classes(
-    employments: tuple[str, ...] = ("full_time",), tiers: tuple[str, ...] = ("EE", "EF"), **over: int
+    employments: tuple[str, ...] = ("full_time",),
+    tiers: tuple[str, ...] = ("EE", "EF"),
+    **over: int,
 ) -> dict[tuple[str, str], DesiredClass]:
     """Classes with employee 100*(i+1)00 and employer 300*(i+1)00 cents; override
     with keyword ``full_time_EE_employer=...``."""
@@ -124,6 +126,8 @@ def live_py(
     extra: dict[str, Any] | None = None,
 ) -> PlanYear:
     cls = cls if cls is not None else classes()
+    fields: dict[str, Any] = {"created_at": STAMP, "updated_at": STAMP, "plans": []}
+    fields.update(extra or {})
     return PlanYear(
         id=pid,
         benefit_product_id=product_id,
@@ -133,8 +137,6 @@ def live_py(
         open_enrollment_start_date=oe_start,
         open_enrollment_end_date=oe_end,
         status=status,  # type: ignore[arg-type]
-        created_at=STAMP,
-        updated_at=STAMP,
         contribution_classes=[
             ContributionClass(
                 id=f"ccls_{pid}_{i}",
@@ -145,8 +147,7 @@ def live_py(
             )
             for i, c in enumerate(reversed(list(cls.values())))  # server order differs
         ],
-        plans=[],
-        **(extra or {}),
+        **fields,
     )
 
 

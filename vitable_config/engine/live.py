@@ -62,10 +62,10 @@ class LiveReader(Protocol):
 
 
 def page_window(expected_items: int, *, limit: int = PAGE_LIMIT) -> int:
-    """How many pages to request at once for a list expected to hold about
-    ``expected_items``: every page it needs plus the short/empty last one, so a
-    list in sync is read in one concurrent round (capped at MAX_PAGE_WINDOW)."""
-    return max(1, min(MAX_PAGE_WINDOW, expected_items // limit + 1))
+    """How many pages to request at once after the first page, for a list expected
+    to hold about ``expected_items``: the client reads page 1, then windows of this
+    many pages concurrently, so a list in sync takes two rounds (capped)."""
+    return max(1, min(MAX_PAGE_WINDOW, expected_items // limit))
 
 
 def fingerprint(plan_year: PlanYear) -> str:

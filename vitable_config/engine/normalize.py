@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from vitable_config.api.models import PlanYear
+from vitable_config.api.models import COVERAGE_TIERS, PlanYear
 from vitable_config.desired import DesiredClass, DesiredPlanYear
 
 Normalized = dict[str, Any]
@@ -31,6 +31,7 @@ CLASSES = "contribution_classes"
 EMPLOYEE_CENTS = "employee_contribution_cents"
 EMPLOYER_CENTS = "employer_contribution_cents"
 # Declared top-level scalar fields, in display order (status is conditional).
+_TIER_ORDER = {tier: i for i, tier in enumerate(COVERAGE_TIERS)}
 DATE_FIELDS: tuple[str, ...] = ("coverage_end", "open_enrollment_start", "open_enrollment_end")
 
 
@@ -55,6 +56,20 @@ def _class_entry(employee: Any, employer: Any) -> dict[str, int]:
     return {EMPLOYEE_CENTS: cents(employee), EMPLOYER_CENTS: cents(employer)}
 
 
+def _canonical(
+    classes: dict[str, dict[str, dict[str, int]]],
+) -> dict[str, dict[str, dict[str, int]]]:
+    """Same dict, keys in a stable order (employment A-Z, tiers EE, ES, EC, EF) so
+    rendered documents are deterministic; ``==`` ignores order anyway."""
+    return {
+        employment: {
+            tier: classes[employment][tier]
+            for tier in sorted(classes[employment], key=lambda t: (_TIER_ORDER.get(t, 99), t))
+        }
+        for employment in sorted(classes)
+    }
+
+
 def normalize_desired_classes(
     classes: dict[tuple[str, str], DesiredClass],
 ) -> dict[str, dict[str, dict[str, int]]]:
@@ -63,7 +78,7 @@ def normalize_desired_classes(
         out.setdefault(cls.employment, {})[cls.family_status] = _class_entry(
             cls.employee_contribution_cents, cls.employer_contribution_cents
         )
-    return out
+    return _canonical(out)
 
 
 def normalize_desired(plan_year: DesiredPlanYear) -> Normalized:
@@ -94,5 +109,5 @@ def normalize_live(plan_year: PlanYear, *, include_status: bool) -> Normalized:
         classes.setdefault(cls.employment, {})[cls.family_status] = _class_entry(
             cls.employee_contribution_cents, cls.employer_contribution_cents
         )
-    result[CLASSES] = classes
+    result[CLASSES] = _canonical(classes)
     return result

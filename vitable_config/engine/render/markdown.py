@@ -1,0 +1,169 @@
+"""Plan as a pull-request comment (GitHub-flavoured Markdown).
+
+Summary on top (never truncated); blocked changes next, never collapsed; reach
+and warnings; then one collapsible ``<details>`` section per employer with its
+creates and updates; unmanaged plan years last. The comment is kept under
+``max_chars`` by leaving out whole entries from the end of each part (never the
+summary) and saying how many were omitted and how to see the full plan.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from vitable_config.engine.model import Plan, PlanYearChange
+from vitable_config.engine.render.labels import (
+    SYMBOLS,
+    coverage_label,
+    employer_label,
+    product_label,
+    reach_line,
+    summary_line,
+)
+from vitable_config.engine.render.text import field_change_line
+
+DEFAULT_MAX_CHARS = 65_000
+TITLE = "## vitable-config plan"
+_NOTE_RESERVE = 600  # room kept for the omission note
+
+
+def _plain(text: str, **_kwargs: object) -> str:
+    return text
+
+
+def _fence(lines: Iterable[str]) -> str:
+    body = "\n".join(lines).replace("```", "ʼʼʼ")
+    return f"```diff\n{body}\n```"
+
+
+def _change_lines(change: PlanYearChange) -> list[str]:
+    header = (
+        f"{SYMBOLS[change.action]} {change.action} {product_label(change)} {coverage_label(change)}"
+    )
+    if change.live_id:
+        header += f"  [{change.live_id}, {change.live_status}]"
+    lines = [header]
+    lines.extend("    " + field_change_line(fc, _plain) for fc in change.changes)
+    lines.extend(f"    warning: {w}" for w in change.warnings)
+    return lines
+
+
+def _blocked_entry(change: PlanYearChange) -> str:
+    since = f" (since {change.blocked_since.isoformat()})" if change.blocked_since else ""
+    live = f" `{change.live_id}` ({change.live_status})" if change.live_id else ""
+    head = (
+        f"- **{html.escape(employer_label(change))}** `{product_label(change)}` "
+        f"{coverage_label(change)}{live}: {html.escape(change.blocked_reason or '')}{since}"
+    )
+    if not change.changes:
+        return head
+    lines = [line.removeprefix("    ") for line in _change_lines(change)[1:]]
+    body = "\n".join("  " + line for line in _fence(lines).splitlines())
+    return f"{head}\n\n{body}"
+
+
+def _employer_section(changes: list[PlanYearChange]) -> str:
+    creates = sum(1 for c in changes if c.action == "create")
+    updates = sum(1 for c in changes if c.action == "update")
+    counts = ", ".join(
+        part
+        for part in (
+            f"{creates} to create" if creates else "",
+            f"{updates} to update" if updates else "",
+        )
+        if part
+    )
+    summary = f"<b>{html.escape(employer_label(changes[0]))}</b>: {counts}"
+    lines: list[str] = []
+    for change in changes:
+        lines.extend(_change_lines(change))
+    return f"<details><summary>{summary}</summary>\n\n{_fence(lines)}\n\n</details>"
+
+
+@dataclass(slots=True)
+class _Budget:
+    """Collects parts while they fit; counts what was left out, by kind."""
+
+    limit: int
+    used: int = 0
+    parts: list[str] = field(default_factory=list)
+    omitted: dict[str, int] = field(default_factory=dict)
+
+    def add(self, text: str, kind: str | None = None, *, sep: str = "\n\n") -> bool:
+        """Append ``text`` (after ``sep``); parts with a ``kind`` are optional and
+        are dropped (and counted) when they would not fit."""
+        piece = (sep if self.parts else "") + text
+        if kind is not None and self.used + len(piece) > self.limit:
+            self.omitted[kind] = self.omitted.get(kind, 0) + 1
+            return False
+        self.parts.append(piece)
+        self.used += len(piece)
+        return True
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def _omission_note(omitted: dict[str, int], max_chars: int) -> str:
+    what = ", ".join(f"{n:,} {kind}" for kind, n in omitted.items())
+    return (
+        f"> **Truncated:** {what} omitted to keep this comment under {max_chars:,} characters. "
+        "Run `vitable-config plan` locally (or `vitable-config plan --format json`) "
+        "to see the full plan."
+    )
+
+
+def render_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
+    budget = _Budget(limit=max(0, max_chars - _NOTE_RESERVE))
+    budget.add(TITLE)
+    budget.add(f"**{summary_line(plan.summary)}**")
+    if not plan.has_changes and not plan.has_blocked:
+        budget.add("No changes. The live API matches the configuration.")
+
+    blocked = [c for c in plan.changes if c.action == "blocked"]
+    if blocked:
+        budget.add(f"### Blocked ({len(blocked):,}): these changes can never be applied")
+        for i, change in enumerate(blocked):
+            budget.add(_blocked_entry(change), "blocked entries", sep="\n\n" if i == 0 else "\n")
+
+    if plan.reach:
+        budget.add("### Reach of template and rollout changes")
+        budget.add("\n".join(f"- {reach_line(r)}" for r in plan.reach), "reach lists")
+
+    warnings = list(plan.warnings) + [
+        f"{c.key.employer_id} {product_label(c)} {c.key.coverage_start}: {w}"
+        for c in plan.changes
+        for w in c.warnings
+    ]
+    if warnings:
+        budget.add(f"### Warnings ({len(warnings):,})")
+        for i, warning in enumerate(warnings):
+            budget.add(f"- {html.escape(warning)}", "warnings", sep="\n\n" if i == 0 else "\n")
+
+    by_employer: dict[str, list[PlanYearChange]] = {}
+    for change in plan.changes:
+        if change.action in ("create", "update"):
+            by_employer.setdefault(change.key.employer_id, []).append(change)
+    if by_employer:
+        budget.add(f"### Changes by employer ({len(by_employer):,})")
+        for changes in by_employer.values():
+            budget.add(_employer_section(changes), "employer sections")
+
+    unmanaged = [c for c in plan.changes if c.action == "unmanaged"]
+    if unmanaged:
+        rows = [
+            f"- `{c.live_id}` {c.key.employer_id} `{product_label(c)}` "
+            f"{c.key.coverage_start.isoformat()} ({c.live_status})"
+            for c in unmanaged
+        ]
+        budget.add(
+            f"<details><summary>Unmanaged ({len(unmanaged):,}): live plan years not in the "
+            f"config, never touched</summary>\n\n" + "\n".join(rows) + "\n\n</details>",
+            "unmanaged lists",
+        )
+
+    if budget.omitted:
+        budget.add(_omission_note(budget.omitted, max_chars))
+    return budget.text()

@@ -1,0 +1,101 @@
+"""Human plan output for a terminal (``vitable-config plan``).
+
+Summary first; then one block per create/update/blocked plan year with its
+field changes (``before → after``), dollars for cents, and the layer that set
+each desired value; reach lines; warnings; unmanaged plan years briefly.
+Unchanged plan years are only counted. ``color=False`` emits no ANSI codes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import click
+
+from vitable_config.engine.model import FieldChange, Plan, PlanYearChange
+from vitable_config.engine.render.labels import (
+    SYMBOLS,
+    coverage_label,
+    employer_label,
+    path_label,
+    product_label,
+    reach_line,
+    source_label,
+    summary_line,
+    value_label,
+)
+
+Style = Callable[..., str]
+_COLORS = {"create": "green", "update": "yellow", "blocked": "red", "unmanaged": "cyan"}
+_KIND_SYMBOL = {"add": "+", "remove": "-", "change": "~"}
+
+
+def _styler(color: bool) -> Style:
+    if color:
+        return click.style
+
+    def plain(text: str, **_kwargs: object) -> str:
+        return text
+
+    return plain
+
+
+def field_change_line(fc: FieldChange, style: Style) -> str:
+    label = path_label(fc.path)
+    if fc.kind == "add":
+        text = f"+ {label}: {value_label(fc.path, fc.after)}"
+    elif fc.kind == "remove":
+        text = f"- {label}: {value_label(fc.path, fc.before)} (removed)"
+    else:
+        text = f"~ {label}: {value_label(fc.path, fc.before)} → {value_label(fc.path, fc.after)}"
+    source = source_label(fc.source)
+    if source:
+        text += "  " + style(f"# from {source}", dim=True)
+    return text
+
+
+def change_block(change: PlanYearChange, style: Style) -> list[str]:
+    color = _COLORS.get(change.action)
+    header = (
+        f"{SYMBOLS[change.action]} {change.action} {employer_label(change)} "
+        f"{product_label(change)} {coverage_label(change)}"
+    )
+    if change.live_id:
+        header += f"  [{change.live_id}, {change.live_status}]"
+    lines = [style(header, fg=color, bold=True)]
+    if change.action == "blocked":
+        lines.append("    " + style(f"blocked: {change.blocked_reason}", fg="red"))
+        if change.blocked_since:
+            lines.append(f"    since: {change.blocked_since.isoformat()}")
+    lines.extend("    " + field_change_line(fc, style) for fc in change.changes)
+    lines.extend("    " + style(f"warning: {w}", fg="yellow") for w in change.warnings)
+    return lines
+
+
+def render_text(plan: Plan, *, color: bool) -> str:
+    style = _styler(color)
+    lines = [style(summary_line(plan.summary), bold=True)]
+    for change in plan.changes:
+        if change.action in ("create", "update", "blocked"):
+            lines.append("")
+            lines.extend(change_block(change, style))
+    if plan.reach:
+        lines += ["", style("Reach of template and rollout changes:", bold=True)]
+        lines.extend(f"  {reach_line(r)}" for r in plan.reach)
+    if plan.warnings:
+        lines += ["", style("Warnings:", fg="yellow", bold=True)]
+        lines.extend(f"  {w}" for w in plan.warnings)
+    unmanaged = [c for c in plan.changes if c.action == "unmanaged"]
+    if unmanaged:
+        lines += [
+            "",
+            style("Unmanaged (in managed employers/products, not in config; never touched):"),
+        ]
+        lines.extend(
+            f"  {c.live_id}  {c.key.employer_id} {product_label(c)} "
+            f"{c.key.coverage_start.isoformat()}  {c.live_status}"
+            for c in unmanaged
+        )
+    if not plan.has_changes and not plan.has_blocked:
+        lines += ["", "No changes. The live API matches the configuration."]
+    return "\n".join(lines)
