@@ -1,13 +1,47 @@
-"""`vitable-config render` (placeholder until its issue lands)."""
+"""`vitable-config render`: print the fully merged plan years."""
 
 from __future__ import annotations
 
 import click
 
-from vitable_config.errors import UserError
+from vitable_config.cli.validate import var_file_option, var_option
+from vitable_config.config import load_config, render_state
+from vitable_config.config.cli_vars import collect_variables
 
 
 @click.command("render")
-def command() -> int:
-    """Not implemented yet."""
-    raise UserError("'render' is not implemented yet")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["yaml", "json"]),
+    default="yaml",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--employer",
+    "employers",
+    multiple=True,
+    metavar="GLOB",
+    help="Only employers whose id matches GLOB, e.g. 'empr_r0*' (repeatable).",
+)
+@var_option
+@var_file_option
+def command(
+    paths: tuple[str, ...],
+    fmt: str,
+    employers: tuple[str, ...],
+    assignments: tuple[str, ...],
+    var_files: tuple[str, ...],
+) -> int:
+    """Print every plan year after layers are merged and templates rendered,
+    sorted by employer, product and coverage start (no API calls).
+
+    \b
+    Example:
+      vitable-config render examples/rollout --employer 'empr_r00*' --format json
+    """
+    state = load_config(list(paths), collect_variables(var_files, assignments))
+    click.echo(render_state(state, fmt, list(employers)), nl=False)
+    return 0

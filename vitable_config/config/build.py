@@ -1,0 +1,617 @@
+"""Build a :class:`DesiredState` from config documents: combine, merge, render, check.
+
+Precedence, lowest first, merged key by key: ``defaults`` → template →
+rollout → employer override. Variables, lowest first: global ``variables`` →
+rollout ``variables`` → per-employer target columns/variables → employer
+``variables`` → variables passed by the caller (``--var``/``--var-file``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from vitable_config.config.jinja import Renderer, TemplateFailure
+from vitable_config.config.layers import (
+    _UNSET,
+    EMPLOYEE,
+    EMPLOYER,
+    Entry,
+    Fragment,
+    flatten,
+    merge,
+    merge_into,
+    yaml_name,
+)
+from vitable_config.config.models import check_product, check_status
+from vitable_config.config.schema_errors import suggest
+from vitable_config.config.sources import (
+    Document,
+    Target,
+    file_targets,
+    list_targets,
+    load_documents,
+    read_csv_targets,
+)
+from vitable_config.config.values import is_template, parse_cents, parse_date
+from vitable_config.config.yaml_loader import LocDict, key_location, value_location
+from vitable_config.desired import (
+    DesiredClass,
+    DesiredPlanYear,
+    DesiredState,
+    FieldPath,
+    PlanYearKey,
+)
+from vitable_config.errors import Problem, SourceLocation, UserError
+
+_FAILED: Any = object()
+_DATE_FIELDS = {"coverage_start", "coverage_end", "open_enrollment_start", "open_enrollment_end"}
+
+
+class ProblemList:
+    """Collects problems; the same problem repeated for many employers is reported once."""
+
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+        self._index: dict[tuple[str, SourceLocation | None, str | None], int] = {}
+        self._repeats: dict[int, int] = {}
+
+    def add(self, problem: Problem) -> None:
+        key = (problem.message, problem.location, problem.hint)
+        idx = self._index.get(key)
+        if idx is None:
+            self._index[key] = len(self.items)
+            self.items.append(problem)
+        else:
+            self._repeats[idx] = self._repeats.get(idx, 0) + 1
+
+    def extend(self, problems: list[Problem]) -> None:
+        for p in problems:
+            self.add(p)
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def raise_if_any(self) -> None:
+        if not self.items:
+            return
+        out: list[Problem] = []
+        for idx, p in enumerate(self.items):
+            more = self._repeats.get(idx, 0)
+            if more and p.context:
+                p = Problem(p.message, p.location, f"{p.context} (and {more} more)", p.hint)
+            out.append(p)
+        raise UserError.from_problems(out)
+
+
+@dataclass(slots=True)
+class _Template:
+    name: str
+    raw: LocDict
+    fragment: Fragment
+    location: SourceLocation | None
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A plan year whose layers are merged but not yet rendered."""
+
+    employer_id: str
+    entries: dict[FieldPath, Entry]
+    variables: dict[str, Any]
+    location: SourceLocation | None
+    context: str
+    employer_name: str | None = None
+    template: str | None = None
+    rollout: str | None = None
+    overridden_at: SourceLocation | None = None
+
+
+@dataclass(slots=True)
+class _Combined:
+    variables: dict[str, Any] = field(default_factory=dict)
+    variable_locs: dict[str, SourceLocation | None] = field(default_factory=dict)
+    defaults: LocDict | None = None
+    defaults_loc: SourceLocation | None = None
+    templates: dict[str, _Template] = field(default_factory=dict)
+    rollouts: list[tuple[LocDict, Document]] = field(default_factory=list)
+    employers: dict[str, tuple[LocDict, SourceLocation | None]] = field(default_factory=dict)
+
+
+def _combine(docs: list[Document], problems: ProblemList) -> _Combined:
+    out = _Combined()
+    rollout_names: dict[str, SourceLocation | None] = {}
+
+    def duplicate(what: str, name: str, here: SourceLocation | None, first: Any) -> None:
+        problems.add(
+            Problem(
+                f"{what} {name!r} is defined twice (also at {first})",
+                here,
+                hint=f"each {what} may be defined once across all files; rename or remove one",
+            )
+        )
+
+    for doc in docs:
+        data = doc.data
+        variables = data.get("variables") or {}
+        for name, value in variables.items():
+            here = key_location(variables, name)
+            if name in out.variables:
+                duplicate("variable", name, here, out.variable_locs[name])
+            out.variables[name] = value
+            out.variable_locs[name] = here
+        if data.get("defaults") is not None:
+            here = key_location(data, "defaults")
+            if out.defaults is not None:
+                duplicate("section", "defaults", here, out.defaults_loc)
+            else:
+                out.defaults, out.defaults_loc = data["defaults"], here
+        templates = data.get("templates") or {}
+        for name, raw in templates.items():
+            here = key_location(templates, name)
+            if name in out.templates:
+                duplicate("template", name, here, out.templates[name].location)
+                continue
+            out.templates[name] = _Template(name, raw, flatten(raw, "template", name), here)
+        for index, raw in enumerate(data.get("rollouts") or []):
+            here = value_location(data["rollouts"], index)
+            name = raw["name"]
+            if name in rollout_names:
+                duplicate("rollout", name, here, rollout_names[name])
+                continue
+            rollout_names[name] = here
+            out.rollouts.append((raw, doc))
+        employers = data.get("employers") or {}
+        for employer_id, raw in employers.items():
+            here = key_location(employers, employer_id)
+            if employer_id in out.employers:
+                duplicate("employer", employer_id, here, out.employers[employer_id][1])
+                continue
+            out.employers[employer_id] = (raw or LocDict(here), here)
+    return out
+
+
+def _convert_product(value: Any, rendered: bool) -> str:
+    text = check_product(value)
+    if rendered and is_template(text):
+        raise ValueError(f"rendered value still contains a template: {text!r}")
+    return text
+
+
+def _convert_status(value: Any, rendered: bool) -> str:
+    return check_status(value)
+
+
+def _convert_date(value: Any, rendered: bool) -> date:
+    return parse_date(value)
+
+
+def _convert_cents(value: Any, rendered: bool) -> int:
+    return parse_cents(value, rendered=rendered)
+
+
+def _converter(path: FieldPath) -> Callable[[Any, bool], Any]:
+    head = path[0]
+    if head == "contribution_classes":
+        return _convert_cents
+    if head in _DATE_FIELDS:
+        return _convert_date
+    if head == "benefit_product":
+        return _convert_product
+    return _convert_status
+
+
+class _Builder:
+    def __init__(self, combined: _Combined, cli_vars: dict[str, Any], problems: ProblemList):
+        self.c = combined
+        self.cli_vars = cli_vars
+        self.problems = problems
+        self.renderer = Renderer()
+        self.defaults = flatten(combined.defaults, "defaults", None)
+        self.planned: dict[PlanYearKey, _Pending] = {}
+        self.extra_files: list[str] = []
+
+    # -- values -------------------------------------------------------------
+
+    def value(self, path: FieldPath, entry: Entry, variables: dict[str, Any], context: str) -> Any:
+        if entry.parsed is not _UNSET:
+            return entry.parsed
+        raw = entry.value
+        convert = _converter(path)
+        where = entry.source.location
+        if is_template(raw):
+            try:
+                rendered = self.renderer.render(raw, variables)
+            except TemplateFailure as exc:
+                self.problems.add(
+                    Problem(f"{yaml_name(path)}: {exc.message}", where, context, exc.hint)
+                )
+                return _FAILED
+            try:
+                return convert(rendered, True)
+            except ValueError as exc:
+                self.problems.add(
+                    Problem(
+                        f"{yaml_name(path)}: {exc} (rendered from {raw!r})",
+                        where,
+                        context,
+                        "check the expression and the variables it uses",
+                    )
+                )
+                return _FAILED
+        try:
+            entry.parsed = convert(raw, False)
+        except ValueError as exc:  # already caught by the schema; kept as a safety net
+            self.problems.add(Problem(f"{yaml_name(path)}: {exc}", where, context))
+            entry.parsed = _FAILED
+        return entry.parsed
+
+    def key_of(
+        self,
+        entries: dict[FieldPath, Entry],
+        employer_id: str,
+        variables: dict[str, Any],
+        context: str,
+        location: SourceLocation | None,
+    ) -> PlanYearKey | None:
+        product_entry = entries.get(("benefit_product",))
+        start_entry = entries.get(("coverage_start",))
+        missing = [
+            name
+            for name, e in (("benefit_product", product_entry), ("coverage.start", start_entry))
+            if e is None
+        ]
+        if missing:
+            self.problems.add(
+                Problem(
+                    f"plan year has no {' and no '.join(missing)}",
+                    location,
+                    context,
+                    "set it in the plan year, its template, or (coverage only) defaults",
+                )
+            )
+            return None
+        assert product_entry is not None and start_entry is not None
+        product = self.value(("benefit_product",), product_entry, variables, context)
+        start = self.value(("coverage_start",), start_entry, variables, context)
+        if product is _FAILED or start is _FAILED:
+            return None
+        return PlanYearKey(employer_id, product, start)
+
+    # -- variables ----------------------------------------------------------
+
+    def employer_variables(self, employer_id: str) -> tuple[dict[str, Any], str | None]:
+        raw = self.c.employers.get(employer_id)
+        if raw is None:
+            return {}, None
+        return dict(raw[0].get("variables") or {}), raw[0].get("name")
+
+    def context_vars(self, employer_id: str, name: str | None, *layers: dict[str, Any]) -> dict:
+        out: dict[str, Any] = {"employer_id": employer_id, "employer_name": name or employer_id}
+        out.update(self.c.variables)
+        for layer in layers:
+            out.update(layer)
+        out.update(self.cli_vars)
+        return out
+
+    # -- rollouts -------------------------------------------------------------
+
+    def targets(self, raw: LocDict, doc: Document) -> list[Target]:
+        spec = raw["employers"]
+        base = Path(doc.display).parent
+        problems: list[Problem] = []
+        if spec.get("csv") is not None:
+            path = base / spec["csv"]
+            self.extra_files.append(str(path))
+            if not path.is_file():
+                self.problems.add(
+                    Problem(
+                        f"CSV file not found: {path}",
+                        value_location(spec, "csv"),
+                        hint="the csv path is relative to the directory of this config file",
+                    )
+                )
+                return []
+            targets = read_csv_targets(path, str(path), problems)
+        elif spec.get("list") is not None:
+            targets = list_targets(spec["list"])
+        else:
+            targets, shown = file_targets(
+                base, spec["files"], value_location(spec, "files"), problems
+            )
+            self.extra_files.extend(shown)
+        self.problems.extend(problems)
+        return targets
+
+    def add_rollout(self, raw: LocDict, doc: Document) -> None:
+        name = raw["name"]
+        template = self.c.templates.get(raw["template"])
+        if template is None:
+            self.problems.add(
+                Problem(
+                    f"rollout {name!r} uses unknown template {raw['template']!r}",
+                    value_location(raw, "template"),
+                    hint=suggest(raw["template"], list(self.c.templates))
+                    or f"defined templates: {', '.join(sorted(self.c.templates)) or 'none'}",
+                )
+            )
+            return
+        base = merge(self.defaults, template.fragment, flatten(raw, "rollout", name))
+        rollout_vars = dict(raw.get("variables") or {})
+        seen: dict[str, SourceLocation] = {}
+        for target in self.targets(raw, doc):
+            if target.employer_id in seen:
+                self.problems.add(
+                    Problem(
+                        f"employer {target.employer_id} is listed twice in rollout {name!r} "
+                        f"(also at {seen[target.employer_id]})",
+                        target.location,
+                        hint="remove one of the entries",
+                    )
+                )
+                continue
+            seen[target.employer_id] = target.location
+            employer_vars, employer_name = self.employer_variables(target.employer_id)
+            label = employer_name or target.name
+            variables = self.context_vars(
+                target.employer_id, label, rollout_vars, target.variables, employer_vars
+            )
+            context = f"employer {target.employer_id} via rollout {name} (template {template.name})"
+            key = self.key_of(base, target.employer_id, variables, context, target.location)
+            if key is None:
+                continue
+            other = self.planned.get(key)
+            if other is not None:
+                self.problems.add(
+                    Problem(
+                        f"employer {target.employer_id} is reached by rollouts {other.rollout!r} "
+                        f"and {name!r} for the same product {key.benefit_product} and coverage "
+                        f"start {key.coverage_start} (the other is at {other.location})",
+                        target.location,
+                        context,
+                        "remove the employer from one of the rollouts",
+                    )
+                )
+                continue
+            self.planned[key] = _Pending(
+                target.employer_id,
+                base,
+                variables,
+                target.location,
+                context,
+                label,
+                template.name,
+                name,
+            )
+
+    # -- employers ------------------------------------------------------------
+
+    def add_employer(self, employer_id: str, raw: LocDict) -> None:
+        employer_vars, label = self.employer_variables(employer_id)
+        variables = self.context_vars(employer_id, label, employer_vars)
+        plan_years = raw.get("plan_years") or []
+        for index, entry in enumerate(plan_years):
+            where = value_location(plan_years, index)
+            template_name = entry.get("template")
+            template = None
+            if template_name is not None:
+                template = self.c.templates.get(template_name)
+                if template is None:
+                    self.problems.add(
+                        Problem(
+                            f"unknown template {template_name!r}",
+                            value_location(entry, "template"),
+                            f"employer {employer_id}",
+                            suggest(template_name, list(self.c.templates)),
+                        )
+                    )
+                    continue
+            context = f"employer {employer_id}" + (
+                f" (template {template_name})" if template_name else ""
+            )
+            layers = [self.defaults]
+            if template is not None:
+                layers.append(template.fragment)
+            layers.append(flatten(entry, "plan_year", employer_id))
+            own = merge(*layers)
+            key = self.key_of(own, employer_id, variables, context, where)
+            if key is None:
+                continue
+            existing = self.planned.get(key)
+            if existing is not None and existing.rollout and existing.overridden_at is None:
+                if template_name is not None:
+                    self.problems.add(
+                        Problem(
+                            f"this plan year overrides rollout {existing.rollout!r}'s plan year "
+                            "and cannot name its own template",
+                            value_location(entry, "template"),
+                            existing.context,
+                            "remove `template:` (the rollout's template applies)",
+                        )
+                    )
+                    continue
+                override = flatten(entry, "employer", employer_id)
+                # The key fields only name the plan year being overridden.
+                override.values.pop(("benefit_product",), None)
+                override.values.pop(("coverage_start",), None)
+                existing.entries = merge_into(existing.entries, override)
+                existing.overridden_at = where
+                existing.context = f"{existing.context} with override at {where}"
+                continue
+            if existing is not None:
+                self.problems.add(
+                    Problem(
+                        f"two plan years for {key} (the other is at "
+                        f"{existing.overridden_at or existing.location})",
+                        where,
+                        context,
+                        "an employer may have one plan year per product and coverage start",
+                    )
+                )
+                continue
+            self.planned[key] = _Pending(
+                employer_id, own, variables, where, context, label, template_name, None
+            )
+
+    # -- finish ---------------------------------------------------------------
+
+    def finish(self, pending: _Pending) -> DesiredPlanYear | None:
+        values: dict[str, Any] = {}
+        classes: dict[tuple[str, str], dict[str, Any]] = {}
+        failed = False
+        for path, entry in pending.entries.items():
+            value = self.value(path, entry, pending.variables, pending.context)
+            if value is _FAILED:
+                failed = True
+            elif path[0] == "contribution_classes":
+                classes.setdefault((path[1], path[2]), {})[path[3]] = value
+            else:
+                values[path[0]] = value
+        missing = [
+            yaml_name((name,))
+            for name in (
+                "coverage_end",
+                "open_enrollment_start",
+                "open_enrollment_end",
+            )
+            if (name,) not in pending.entries
+        ]
+        if missing:
+            self.problems.add(
+                Problem(
+                    f"plan year has no {', '.join(missing)}",
+                    pending.location,
+                    pending.context,
+                    "set it in the plan year, its template or `defaults:`",
+                )
+            )
+            failed = True
+        if not classes and not failed:
+            self.problems.add(
+                Problem(
+                    "plan year has no contribution classes",
+                    pending.location,
+                    pending.context,
+                    "add contribution_classes: {full_time: {EE: {employee: ..., employer: ...}}}",
+                )
+            )
+            failed = True
+        built: dict[tuple[str, str], DesiredClass] = {}
+        for (employment, tier), amounts in classes.items():
+            if EMPLOYEE in amounts and EMPLOYER in amounts:
+                built[(employment, tier)] = DesiredClass(
+                    employment, tier, amounts[EMPLOYEE], amounts[EMPLOYER]
+                )
+                continue
+            present, absent = (
+                (EMPLOYEE, "employer") if EMPLOYEE in amounts else (EMPLOYER, "employee")
+            )
+            entry = pending.entries[("contribution_classes", employment, tier, present)]
+            self.problems.add(
+                Problem(
+                    f"contribution class {employment}/{tier} has no {absent} contribution",
+                    entry.source.location,
+                    pending.context,
+                    f"set contribution_classes.{employment}.{tier}.{absent}",
+                )
+            )
+            failed = True
+        if failed:
+            return None
+        if not self._dates_ok(pending, values):
+            return None
+        return DesiredPlanYear(
+            employer_id=pending.employer_id,
+            benefit_product=values["benefit_product"],
+            coverage_start=values["coverage_start"],
+            coverage_end=values["coverage_end"],
+            open_enrollment_start=values["open_enrollment_start"],
+            open_enrollment_end=values["open_enrollment_end"],
+            contribution_classes=built,
+            status=values.get("status"),
+            provenance={path: entry.source for path, entry in pending.entries.items()},
+            location=pending.location,
+            template=pending.template,
+            rollout=pending.rollout,
+            employer_name=pending.employer_name,
+        )
+
+    def _dates_ok(self, pending: _Pending, v: dict[str, Any]) -> bool:
+        checks = (
+            ("open_enrollment_start", "open_enrollment_end", False, "on or before"),
+            ("open_enrollment_end", "coverage_start", False, "on or before"),
+            ("coverage_start", "coverage_end", True, "before"),
+        )
+        ok = True
+        for first, second, strict, words in checks:
+            a, b = v[first], v[second]
+            if a > b or (strict and a == b):
+                blame = pending.entries[(second,)].source
+                self.problems.add(
+                    Problem(
+                        f"{yaml_name((first,))} ({a}) must be {words} {yaml_name((second,))} ({b})",
+                        blame.location,
+                        pending.context,
+                        "dates must satisfy open_enrollment.start ≤ open_enrollment.end ≤ "
+                        "coverage.start < coverage.end",
+                    )
+                )
+                ok = False
+        return ok
+
+    def check_overlaps(self, plan_years: list[DesiredPlanYear]) -> None:
+        by_product: dict[tuple[str, str], list[DesiredPlanYear]] = {}
+        for py in plan_years:
+            by_product.setdefault((py.employer_id, py.benefit_product), []).append(py)
+        for (employer_id, product), items in by_product.items():
+            items.sort(key=lambda p: p.coverage_start)
+            prev = items[0]
+            for nxt in items[1:]:
+                if nxt.coverage_start <= prev.coverage_end:
+                    self.problems.add(
+                        Problem(
+                            f"coverage {nxt.coverage_start}..{nxt.coverage_end} overlaps "
+                            f"{prev.coverage_start}..{prev.coverage_end} (declared at "
+                            f"{prev.location}) for the same employer and product",
+                            nxt.location,
+                            f"employer {employer_id}, product {product}",
+                            "coverage periods of one product must not overlap; end the earlier "
+                            "one before the later one starts",
+                        )
+                    )
+                if nxt.coverage_end > prev.coverage_end:
+                    prev = nxt
+
+
+def load_config(
+    paths: list[str] | list[Path] | list[str | Path],
+    variables: dict[str, object] | None = None,
+) -> DesiredState:
+    """Load, merge, render and check config files; raise :class:`UserError` listing
+    every problem found."""
+    problems = ProblemList()
+    raw_problems: list[Problem] = []
+    if not paths:
+        raise UserError("no config path given", [Problem("give a config file or directory")])
+    docs, _targets = load_documents(list(paths), raw_problems)
+    problems.extend(raw_problems)
+    problems.raise_if_any()
+    combined = _combine(docs, problems)
+    builder = _Builder(combined, dict(variables or {}), problems)
+    for raw, doc in combined.rollouts:
+        builder.add_rollout(raw, doc)
+    for employer_id, (raw, _loc) in combined.employers.items():
+        builder.add_employer(employer_id, raw)
+    plan_years: list[DesiredPlanYear] = []
+    for pending in builder.planned.values():
+        built = builder.finish(pending)
+        if built is not None:
+            plan_years.append(built)
+    builder.check_overlaps(plan_years)
+    problems.raise_if_any()
+    plan_years.sort(key=lambda p: (p.employer_id, p.benefit_product, p.coverage_start))
+    files = [d.display for d in docs] + builder.extra_files
+    return DesiredState(plan_years=plan_years, files=files)

@@ -1,0 +1,271 @@
+"""Pydantic models of the config file format (the schema, not the merged result).
+
+They check the *shape* of each file (``extra="forbid"``: a typo in a key is an
+error) and each literal leaf value; values containing Jinja (``{{ ... }}``) are
+checked again after rendering. ``schemas/config.schema.json`` is generated from
+:class:`ConfigDocument` (see :mod:`vitable_config.config.schema`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, model_validator
+
+from vitable_config.api.models import PLAN_YEAR_STATUSES, PRODUCT_CODES
+from vitable_config.config.values import is_template, parse_cents, parse_date
+
+EMPLOYER_ID_PATTERN = r"^empr_[A-Za-z0-9_\-]+$"
+PRODUCT_ID_PATTERN = r"^bprd_[A-Za-z0-9_\-]+$"
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+VARIABLE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+_EMPLOYER_ID = re.compile(EMPLOYER_ID_PATTERN)
+_PRODUCT_ID = re.compile(PRODUCT_ID_PATTERN)
+_VARIABLE = re.compile(VARIABLE_PATTERN)
+
+JINJA_SCHEMA: dict[str, Any] = {"type": "string", "pattern": r"\{\{|\{%"}
+
+
+def check_employer_id(value: object) -> str:
+    if isinstance(value, str) and _EMPLOYER_ID.match(value):
+        return value
+    raise ValueError(f"expected an employer id like empr_acme, got {value!r}")
+
+
+def check_product(value: object) -> str:
+    if isinstance(value, str) and (
+        value in PRODUCT_CODES or _PRODUCT_ID.match(value) or is_template(value)
+    ):
+        return value
+    raise ValueError(
+        f"expected a benefit product id like bprd_mec or a product code "
+        f"({', '.join(PRODUCT_CODES)}), got {value!r}"
+    )
+
+
+def check_status(value: object) -> str:
+    if isinstance(value, str) and (value in PLAN_YEAR_STATUSES or is_template(value)):
+        return value
+    raise ValueError(f"expected one of {', '.join(PLAN_YEAR_STATUSES)}, got {value!r}")
+
+
+def _cents_literal(value: object) -> object:
+    if not is_template(value):
+        parse_cents(value)
+    return value
+
+
+def _date_literal(value: object) -> object:
+    if not is_template(value):
+        parse_date(value)
+    return value
+
+
+def _variables(value: object) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError("expected a mapping of variable names to values")
+    for key in value:
+        if not isinstance(key, str) or not _VARIABLE.match(key):
+            raise ValueError(
+                f"variable name {key!r} is not a valid name (letters, digits, _; "
+                "not starting with a digit)"
+            )
+    return value
+
+
+Cents = Annotated[
+    int | str,
+    PlainValidator(_cents_literal),
+    WithJsonSchema(
+        {
+            "description": 'Monthly amount: integer cents (45000) or exact dollars ("$450.00"),'
+            " or a Jinja expression",
+            "anyOf": [
+                {"type": "integer", "minimum": 0},
+                {"type": "string", "pattern": r"^\$\d+(\.\d{2})?$"},
+                JINJA_SCHEMA,
+            ],
+        }
+    ),
+]
+DateValue = Annotated[
+    date | str,
+    PlainValidator(_date_literal),
+    WithJsonSchema(
+        {
+            "description": "A date YYYY-MM-DD, or a Jinja expression",
+            "anyOf": [{"type": "string", "format": "date"}, JINJA_SCHEMA],
+        }
+    ),
+]
+ProductRef = Annotated[
+    str,
+    PlainValidator(check_product),
+    WithJsonSchema(
+        {
+            "description": "A benefit product id (bprd_...) or a product code",
+            "anyOf": [
+                {"type": "string", "enum": list(PRODUCT_CODES)},
+                {"type": "string", "pattern": PRODUCT_ID_PATTERN},
+                JINJA_SCHEMA,
+            ],
+        }
+    ),
+]
+Status = Annotated[
+    str,
+    PlainValidator(check_status),
+    WithJsonSchema(
+        {
+            "description": "Plan year status to set (optional)",
+            "anyOf": [{"type": "string", "enum": list(PLAN_YEAR_STATUSES)}, JINJA_SCHEMA],
+        }
+    ),
+]
+EmployerId = Annotated[
+    str,
+    PlainValidator(check_employer_id),
+    WithJsonSchema({"type": "string", "pattern": EMPLOYER_ID_PATTERN}),
+]
+Variables = Annotated[
+    dict[str, Any],
+    PlainValidator(_variables),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "description": "Variables for Jinja expressions ({{ name }})",
+            "propertyNames": {"pattern": VARIABLE_PATTERN},
+        }
+    ),
+]
+FamilyStatus = Literal["Unspecified", "EE", "ES", "EC", "EF"]
+Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=100)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Contribution(_Model):
+    """Monthly contributions of one class (employment type x family status)."""
+
+    employee: Cents | None = Field(None, description="Employee's monthly contribution")
+    employer: Cents | None = Field(None, description="Employer's monthly contribution")
+
+
+ContributionClasses = dict[
+    Annotated[str, Field(min_length=1)], dict[FamilyStatus, Contribution | None] | None
+]
+
+
+class Period(_Model):
+    start: DateValue | None = None
+    end: DateValue | None = None
+
+
+class PlanYearFields(_Model):
+    coverage: Period | None = Field(None, description="Coverage period (start < end)")
+    open_enrollment: Period | None = Field(
+        None, description="Open enrollment period, ending on or before coverage start"
+    )
+    status: Status | None = None
+    contribution_classes: ContributionClasses | None = Field(
+        None,
+        description="employment type -> family status (Unspecified, EE, ES, EC, EF) -> "
+        "{employee, employer}; merged key by key across layers; null removes",
+    )
+
+
+class Defaults(PlanYearFields):
+    """The lowest layer: applies to every plan year."""
+
+
+class Template(PlanYearFields):
+    """A named, versionable standard offering."""
+
+    description: str | None = None
+    benefit_product: ProductRef | None = None
+
+
+class EmployerTarget(_Model):
+    """One employer reached by a rollout (an inline list item or a per-employer file)."""
+
+    employer_id: EmployerId
+    name: str | None = Field(None, description="Label for reviewers")
+    variables: Variables | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_id(cls, data: Any) -> Any:
+        return {"employer_id": data} if isinstance(data, str) else data
+
+
+class Targets(_Model):
+    """Which employers a rollout reaches: exactly one of csv, list, files."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    csv: str | None = Field(
+        None,
+        description="CSV file (relative to this file); employer_id column, other columns "
+        "become variables",
+    )
+    list_: list[EmployerTarget] | None = Field(
+        None, alias="list", description="employer ids, or {employer_id, name, variables}"
+    )
+    files: str | None = Field(
+        None,
+        description="Glob of per-employer YAML files (relative to this file), each with "
+        "employer_id, name, variables",
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Targets:
+        given = [k for k in ("csv", "list_", "files") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of `csv`, `list` or `files` "
+                f"(found {len(given) if given else 'none'})"
+            )
+        return self
+
+
+class Rollout(PlanYearFields):
+    """Applies a template to many employers, with its own variables and overrides."""
+
+    name: Name
+    template: Name
+    description: str | None = None
+    variables: Variables | None = None
+    employers: Targets
+
+
+class EmployerPlanYear(PlanYearFields):
+    """A standalone plan year, or an override of a rollout's plan year with the same
+    benefit_product and coverage.start."""
+
+    benefit_product: ProductRef | None = None
+    template: Name | None = Field(None, description="Template to start from (optional)")
+
+
+class Employer(_Model):
+    name: str | None = Field(None, description="Label for reviewers")
+    variables: Variables | None = None
+    plan_years: list[EmployerPlanYear] = Field(default_factory=list)
+
+
+class ConfigDocument(_Model):
+    """One vitable-config file. Several files are combined section by section."""
+
+    version: Literal[1] = 1
+    variables: Variables | None = None
+    defaults: Defaults | None = None
+    templates: dict[Name, Template] | None = None
+    rollouts: list[Rollout] | None = None
+    employers: dict[Annotated[str, PlainValidator(check_employer_id)], Employer] | None = None
+
+
+class EmployerFile(EmployerTarget):
+    """A per-employer file reached by a rollout's ``files:`` glob."""

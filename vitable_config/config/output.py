@@ -1,0 +1,105 @@
+"""Writing desired state out: ``render`` output and config documents for ``export``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+import yaml
+
+from vitable_config.config.values import format_dollars
+from vitable_config.desired import DesiredPlanYear, DesiredState
+
+DEFAULT_SCHEMA_REF = "schemas/config.schema.json"
+
+
+class _NoAliasDumper(yaml.SafeDumper):
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _sorted(plan_years: list[DesiredPlanYear]) -> list[DesiredPlanYear]:
+    return sorted(plan_years, key=lambda p: (p.employer_id, p.benefit_product, p.coverage_start))
+
+
+def _classes(py: DesiredPlanYear, dollars: bool) -> dict[str, dict[str, dict[str, Any]]]:
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for (employment, tier), cls in sorted(py.contribution_classes.items()):
+        ee, er = cls.employee_contribution_cents, cls.employer_contribution_cents
+        out.setdefault(employment, {})[tier] = (
+            {"employee": format_dollars(ee), "employer": format_dollars(er)}
+            if dollars
+            else {"employee_contribution_cents": ee, "employer_contribution_cents": er}
+        )
+    return out
+
+
+def plan_year_view(py: DesiredPlanYear) -> dict[str, Any]:
+    """The fully merged plan year as plain data (what ``render`` prints)."""
+    view: dict[str, Any] = {"employer_id": py.employer_id}
+    if py.employer_name:
+        view["employer_name"] = py.employer_name
+    view["benefit_product"] = py.benefit_product
+    view["coverage"] = {"start": py.coverage_start.isoformat(), "end": py.coverage_end.isoformat()}
+    view["open_enrollment"] = {
+        "start": py.open_enrollment_start.isoformat(),
+        "end": py.open_enrollment_end.isoformat(),
+    }
+    if py.status is not None:
+        view["status"] = py.status
+    view["contribution_classes"] = _classes(py, dollars=False)
+    if py.template:
+        view["template"] = py.template
+    if py.rollout:
+        view["rollout"] = py.rollout
+    if py.location:
+        view["declared_at"] = str(py.location)
+    return view
+
+
+def render_state(
+    state: DesiredState,
+    fmt: Literal["yaml", "json"] | str = "yaml",
+    employer_globs: list[str] | None = None,
+) -> str:
+    """All plan years, fully merged, sorted by employer / product / coverage start."""
+    from fnmatch import fnmatchcase
+
+    items = [
+        plan_year_view(py)
+        for py in _sorted(state.plan_years)
+        if not employer_globs or any(fnmatchcase(py.employer_id, g) for g in employer_globs)
+    ]
+    doc = {"plan_years": items}
+    if fmt == "json":
+        return json.dumps(doc, indent=2) + "\n"
+    if fmt != "yaml":
+        raise ValueError(f"unknown format {fmt!r}; expected yaml or json")
+    return yaml.dump(doc, Dumper=_NoAliasDumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+def dump_plan_years(plan_years: list[DesiredPlanYear], schema_ref: str = DEFAULT_SCHEMA_REF) -> str:
+    """A config document (``employers:`` section, dollar amounts, schema modeline)
+    that :func:`load_config` reads back to the same plan years."""
+    employers: dict[str, dict[str, Any]] = {}
+    for py in _sorted(plan_years):
+        employer = employers.setdefault(py.employer_id, {})
+        if py.employer_name and "name" not in employer:
+            employer["name"] = py.employer_name
+        entry: dict[str, Any] = {
+            "benefit_product": py.benefit_product,
+            "coverage": {"start": py.coverage_start, "end": py.coverage_end},
+            "open_enrollment": {"start": py.open_enrollment_start, "end": py.open_enrollment_end},
+        }
+        if py.status is not None:
+            entry["status"] = py.status
+        entry["contribution_classes"] = _classes(py, dollars=True)
+        employer.setdefault("plan_years", []).append(entry)
+    body = yaml.dump(
+        {"version": 1, "employers": employers},
+        Dumper=_NoAliasDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
+    )
+    return f"# yaml-language-server: $schema={schema_ref}\n{body}"

@@ -1,0 +1,266 @@
+"""Safe YAML loading that remembers where every key and value was written.
+
+Mappings become :class:`LocDict` and sequences :class:`LocList`: ordinary
+``dict``/``list`` objects that also carry the :class:`SourceLocation` of the
+mapping itself, of each key and of each value (octoDNS-style), so every later
+error can point at file:line:column. Scalars keep their native types.
+
+Hostile input fails fast with a clear message: files over
+:data:`MAX_FILE_BYTES`, binary or non-UTF-8 bytes, python/unknown tags,
+duplicate keys (both lines named), recursive aliases and alias bombs (more
+than :data:`MAX_NODES` nodes once aliases are expanded).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from vitable_config.errors import Problem, SourceLocation, UserError
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_NODES = 1_000_000
+
+_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class LocDict(dict[Any, Any]):
+    """A dict with the source location of itself, its keys and its values."""
+
+    __slots__ = ("key_locs", "loc", "value_locs")
+
+    def __init__(self, loc: SourceLocation | None = None) -> None:
+        super().__init__()
+        self.loc = loc
+        self.key_locs: dict[Any, SourceLocation] = {}
+        self.value_locs: dict[Any, SourceLocation] = {}
+
+
+class LocList(list[Any]):
+    """A list with the source location of itself and of each item."""
+
+    __slots__ = ("loc", "locs")
+
+    def __init__(self, loc: SourceLocation | None = None) -> None:
+        super().__init__()
+        self.loc = loc
+        self.locs: list[SourceLocation] = []
+
+
+def key_location(data: object, key: Any) -> SourceLocation | None:
+    if isinstance(data, LocDict):
+        return data.key_locs.get(key, data.loc)
+    return None
+
+
+def value_location(data: object, key: Any) -> SourceLocation | None:
+    """Where ``data[key]`` was written (falls back to the container)."""
+    if isinstance(data, LocDict):
+        return data.value_locs.get(key, data.loc)
+    if isinstance(data, LocList):
+        if isinstance(key, int) and 0 <= key < len(data.locs):
+            return data.locs[key]
+        return data.loc
+    return None
+
+
+def container_location(data: object) -> SourceLocation | None:
+    return data.loc if isinstance(data, LocDict | LocList) else None
+
+
+class _LocatingLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+    def __init__(self, stream: str, filename: str) -> None:
+        super().__init__(stream)
+        self.filename = filename
+        self.problems: list[Problem] = []
+
+    def loc(self, node: Node) -> SourceLocation:
+        mark = node.start_mark
+        return SourceLocation(self.filename, mark.line + 1, mark.column + 1)
+
+    def construct_located_mapping(self, node: MappingNode) -> LocDict:
+        own_keys = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
+        self.flatten_mapping(node)
+        result = LocDict(self.loc(node))
+        own_seen: dict[Any, SourceLocation] = {}
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            key_loc = self.loc(key_node)
+            try:
+                hash(key)
+            except TypeError:
+                self.problems.append(
+                    Problem(
+                        "a mapping key must be a plain value, not a list or mapping",
+                        key_loc,
+                        hint="quote the key or restructure the mapping",
+                    )
+                )
+                continue
+            if id(key_node) in own_keys:
+                if key in own_seen:
+                    self.problems.append(
+                        Problem(
+                            f"duplicate key {key!r} (first defined at {own_seen[key]})",
+                            key_loc,
+                            hint="each key may appear once per mapping; remove or merge one",
+                        )
+                    )
+                    continue
+                own_seen[key] = key_loc
+            result[key] = self.construct_object(value_node, deep=True)
+            result.key_locs[key] = key_loc
+            result.value_locs[key] = self.loc(value_node)
+        return result
+
+    def construct_located_sequence(self, node: SequenceNode) -> LocList:
+        result = LocList(self.loc(node))
+        for child in node.value:
+            result.append(self.construct_object(child, deep=True))
+            result.locs.append(self.loc(child))
+        return result
+
+
+_LocatingLoader.add_constructor("tag:yaml.org,2002:map", _LocatingLoader.construct_located_mapping)
+_LocatingLoader.add_constructor("tag:yaml.org,2002:seq", _LocatingLoader.construct_located_sequence)
+
+
+def _expanded_size(root: Node, filename: str) -> None:
+    """Count nodes with aliases expanded; refuse bombs and recursive aliases."""
+    sizes: dict[int, int] = {}
+    in_progress: set[int] = set()
+    total = 0
+
+    def size(node: Node) -> int:
+        key = id(node)
+        known = sizes.get(key)
+        if known is not None:
+            return known
+        if key in in_progress:
+            raise UserError.from_problems(
+                [
+                    Problem(
+                        "recursive alias: a node refers to itself",
+                        SourceLocation(filename, node.start_mark.line + 1),
+                        hint="remove the alias (*name) that points back into its own anchor",
+                    )
+                ]
+            )
+        in_progress.add(key)
+        n = 1
+        if isinstance(node, SequenceNode):
+            for child in node.value:
+                n += size(child)
+                if n > MAX_NODES:
+                    break
+        elif isinstance(node, MappingNode):
+            for k, v in node.value:
+                n += size(k) + size(v)
+                if n > MAX_NODES:
+                    break
+        in_progress.discard(key)
+        sizes[key] = n
+        return n
+
+    total = size(root)
+    if total > MAX_NODES:
+        raise UserError.from_problems(
+            [
+                Problem(
+                    f"document too large: more than {MAX_NODES:,} values once aliases are "
+                    "expanded (an alias bomb?)",
+                    SourceLocation(filename, 1),
+                    hint="use fewer anchors/aliases (&name / *name) or split the file",
+                )
+            ]
+        )
+
+
+def read_text(path: Path, display: str) -> str:
+    """Read a config file as UTF-8 text, refusing huge, binary or mis-encoded files."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise _problem(
+                display,
+                f"file is too large ({size:,} bytes; the limit is {MAX_FILE_BYTES:,})",
+                "split the configuration into several files in one directory",
+            )
+        with path.open("rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise _problem(display, f"cannot read file: {exc.strerror or exc}", None) from None
+    except RuntimeError as exc:  # pathlib reports symlink loops this way
+        raise _problem(display, f"cannot read file: {exc}", None) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise _problem(display, f"file is too large (limit {MAX_FILE_BYTES:,} bytes)", None)
+    if b"\x00" in data[:65536]:
+        raise _problem(
+            display, "file looks binary (contains NUL bytes), not YAML text", "check the path"
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise UserError.from_problems(
+            [
+                Problem(
+                    f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+                    SourceLocation(display, line),
+                    hint="save the file as UTF-8",
+                )
+            ]
+        ) from None
+
+
+def _problem(display: str, message: str, hint: str | None) -> UserError:
+    return UserError.from_problems([Problem(message, SourceLocation(display, 1), hint=hint)])
+
+
+def parse_yaml(text: str, display: str) -> Any:
+    """Parse one YAML document; raise :class:`UserError` with all problems found."""
+    loader = _LocatingLoader(text, display)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return LocDict(SourceLocation(display, 1))
+        _expanded_size(node, display)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        loc = SourceLocation(display, mark.line + 1, mark.column + 1) if mark else None
+        message = _yaml_message(exc)
+        raise UserError.from_problems([Problem(message, loc, hint=_yaml_hint(message))]) from None
+    except yaml.YAMLError as exc:
+        raise _problem(display, f"invalid YAML: {exc}", None) from None
+    except RecursionError:
+        raise _problem(display, "YAML nesting is too deep", "flatten the structure") from None
+    finally:
+        loader.dispose()
+    if loader.problems:
+        raise UserError.from_problems(loader.problems)
+    if isinstance(data, ScalarNode):  # pragma: no cover - defensive
+        return data.value
+    return data
+
+
+def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
+    text = " ".join(part for part in (exc.context, exc.problem) if part)
+    if "could not determine a constructor for the tag" in text:
+        tag = text.split("tag", 1)[1].strip().strip("'").replace("tag:yaml.org,2002:", "!!")
+        return f"YAML tag {tag!r} is not allowed"
+    return f"invalid YAML: {text}" if text else "invalid YAML"
+
+
+def _yaml_hint(message: str) -> str | None:
+    if "tag" in message and "not allowed" in message:
+        return "only plain YAML is accepted (no !!python/... or custom tags); remove the tag"
+    return None
+
+
+def load_yaml_file(path: Path, display: str | None = None) -> Any:
+    shown = display or str(path)
+    return parse_yaml(read_text(path, shown), shown)
