@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 import yaml
 
+from vitable_config.api.models import COVERAGE_TIERS
 from vitable_config.config.values import format_dollars
 from vitable_config.desired import DesiredPlanYear, DesiredState
 
@@ -24,7 +25,9 @@ def _sorted(plan_years: list[DesiredPlanYear]) -> list[DesiredPlanYear]:
 
 def _classes(py: DesiredPlanYear, dollars: bool) -> dict[str, dict[str, dict[str, Any]]]:
     out: dict[str, dict[str, dict[str, Any]]] = {}
-    for (employment, tier), cls in sorted(py.contribution_classes.items()):
+    order = {tier: i for i, tier in enumerate(COVERAGE_TIERS)}
+    items = sorted(py.contribution_classes.items(), key=lambda kv: (kv[0][0], order[kv[0][1]]))
+    for (employment, tier), cls in items:
         ee, er = cls.employee_contribution_cents, cls.employer_contribution_cents
         out.setdefault(employment, {})[tier] = (
             {"employee": format_dollars(ee), "employer": format_dollars(er)}
