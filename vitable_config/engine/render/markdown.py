@@ -106,6 +106,25 @@ class _Budget:
         return "".join(self.parts)
 
 
+def _grouped_change_warnings(changes: Iterable[PlanYearChange], shown: int = 5) -> list[str]:
+    """One line per distinct warning with how many plan years it concerns (a rollout
+    close to open enrollment would otherwise repeat the same line thousands of times)."""
+    groups: dict[str, list[str]] = {}
+    for change in changes:
+        for warning in change.warnings:
+            label = f"{change.key.employer_id} {product_label(change)} {change.key.coverage_start}"
+            groups.setdefault(warning, []).append(label)
+    lines = []
+    for warning, where in groups.items():
+        listed = ", ".join(where[:shown]) + (
+            f", … ({len(where) - shown:,} more)" if len(where) > shown else ""
+        )
+        lines.append(
+            f"{warning} — {len(where):,} plan year{'s' if len(where) != 1 else ''}: {listed}"
+        )
+    return lines
+
+
 def _omission_note(omitted: dict[str, int], max_chars: int) -> str:
     what = ", ".join(f"{n:,} {kind}" for kind, n in omitted.items())
     return (
@@ -132,11 +151,7 @@ def render_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
         budget.add("### Reach of template and rollout changes")
         budget.add("\n".join(f"- {reach_line(r)}" for r in plan.reach), "reach lists")
 
-    warnings = list(plan.warnings) + [
-        f"{c.key.employer_id} {product_label(c)} {c.key.coverage_start}: {w}"
-        for c in plan.changes
-        for w in c.warnings
-    ]
+    warnings = list(plan.warnings) + _grouped_change_warnings(plan.changes)
     if warnings:
         budget.add(f"### Warnings ({len(warnings):,})")
         for i, warning in enumerate(warnings):
