@@ -14,6 +14,7 @@ import click
 from vitable_config.errors import UserError
 from vitable_config.gitops.comment import (
     DEFAULT_MAX_CHARS,
+    DRIFT_HEADLINES,
     build_comment_body,
     decide_upsert,
     marker_for,
@@ -55,7 +56,9 @@ def command() -> None:
 @click.option("--run-url", default=None, help="Link to the workflow run [default: from $GITHUB_*].")
 @click.option("--title", default="vitable-config plan", show_default=True)
 @click.option("--max-chars", default=DEFAULT_MAX_CHARS, show_default=True, type=int)
+@click.option("--drift", is_flag=True, help="Word it as a drift report (scheduled runs).")
 @click.option("--json", "as_json", is_flag=True, help='Print {"body": ...} for `gh api --input`.')
+@click.option("--issue-title", default=None, help='With --json: add "title" (to open an issue).')
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
 def comment_body(
     run_dirs: tuple[Path, ...],
@@ -64,7 +67,9 @@ def comment_body(
     run_url: str | None,
     title: str,
     max_chars: int,
+    drift: bool,
     as_json: bool,
+    issue_title: str | None,
     out: Path | None,
 ) -> int:
     """Build the PR comment for one or more plan run directories.
@@ -84,8 +89,10 @@ def comment_body(
         title=title,
         secrets=[secret] if secret else [],
         max_chars=max_chars,
+        headlines=DRIFT_HEADLINES if drift else None,
     )
-    text = json.dumps({"body": body}) if as_json else body
+    payload = {"body": body} if issue_title is None else {"title": issue_title, "body": body}
+    text = json.dumps(payload) if as_json else body
     if out is None:
         click.echo(text, nl=not as_json)
     else:

@@ -34,6 +34,14 @@ PLAN_TRUNCATED_NOTE = (
     "> ⚠️ **Plan truncated** to fit GitHub's comment size limit: showing {shown} of "
     "{total} characters. The full plan is in the job log and the saved-plan artifact."
 )
+DRIFT_HEADLINES: Mapping[PlanOutcome, str] = {
+    PlanOutcome.IN_SYNC: "No drift: the live API matches the configuration on the default branch.",
+    PlanOutcome.CHANGES: (
+        "Drift detected: the live API differs from the configuration on the default branch. "
+        "Apply the configuration, or change it to match, to close this issue."
+    ),
+    PlanOutcome.ERROR: "Drift check failed: errors or blocked changes; see the messages below.",
+}
 LOG_TRUNCATED_NOTE = "… (showing {shown} of {total} characters; the rest is in the job log)"
 
 
@@ -102,8 +110,12 @@ def build_comment_body(
     title: str = "vitable-config plan",
     secrets: Sequence[str] = (),
     max_chars: int = DEFAULT_MAX_CHARS,
+    headlines: Mapping[PlanOutcome, str] | None = None,
 ) -> str:
-    """The full comment body for one or more plan runs, at most ``max_chars`` long."""
+    """The full comment body for one or more plan runs, at most ``max_chars`` long.
+
+    ``headlines`` replaces the pull-request wording of each outcome (see
+    :data:`DRIFT_HEADLINES` for the drift issue)."""
     if not runs:
         raise UserError("no plan runs to report; pass at least one run directory")
     if max_chars > GITHUB_COMMENT_LIMIT or max_chars < 1_000:
@@ -113,7 +125,8 @@ def build_comment_body(
         )
     overall = combine(r.outcome for r in runs)
     name = f"{title} ({key})" if key else title
-    header = f"{marker_for(key)}\n## {overall.icon} {name}\n\n{overall.headline}\n"
+    headline = (headlines or {}).get(overall, overall.headline)
+    header = f"{marker_for(key)}\n## {overall.icon} {name}\n\n{headline}\n"
     footer_bits = []
     if commit:
         footer_bits.append(f"commit `{commit[:12]}`")
