@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from vitable_config.sandbox import SandboxHandle
 
+MakeSandbox = Callable[..., SandboxHandle]
+
 ERROR_KEYS = {"timestamp", "message", "error", "app_error_code", "trace_id"}
 
 
 def client(sb: SandboxHandle, **kwargs: Any) -> httpx.Client:
+    kwargs.setdefault("timeout", 10)
     return httpx.Client(
-        base_url=sb.base_url,
-        headers={"Authorization": f"Bearer {sb.api_key}"},
-        timeout=10,
-        **kwargs,
+        base_url=sb.base_url, headers={"Authorization": f"Bearer {sb.api_key}"}, **kwargs
     )
 
 

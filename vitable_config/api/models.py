@@ -85,8 +85,9 @@ class BenefitProduct(ResponseModel):
 class ContributionClassInput(RequestModel):
     employment: str = Field(min_length=1)
     family_status: CoverageTier
-    employee_contribution_cents: int = Field(ge=0)
-    employer_contribution_cents: int = Field(ge=0)
+    # strict: cents are JSON integers (no "12" strings, 12.0 floats or booleans)
+    employee_contribution_cents: int = Field(ge=0, strict=True)
+    employer_contribution_cents: int = Field(ge=0, strict=True)
 
 
 class ContributionClass(ResponseModel):

@@ -91,6 +91,8 @@ class SandboxGate:
         key = bearer_key(scope)
         if key is None or not hmac.compare_digest(key.encode(), runtime.api_key.encode()):
             what = "missing" if key is None else "unknown"
+            if not path.startswith(ADMIN_PREFIX):
+                runtime.record(method, path, 401, None)
             await send_error(
                 send,
                 401,
@@ -98,8 +100,6 @@ class SandboxGate:
                 "key the sandbox printed at start ('API key: ...')",
                 "unauthenticated",
             )
-            if not path.startswith(ADMIN_PREFIX):
-                runtime.record(method, path, 401, None)
             return
         if path.startswith(ADMIN_PREFIX):
             await self.app(scope, receive, send)
@@ -108,6 +108,7 @@ class SandboxGate:
         wait = runtime.rate_limiter.acquire(key)
         if wait > 0:
             seconds = retry_after_seconds(wait)
+            runtime.record(method, path, 429, None)
             await send_error(
                 send,
                 429,
@@ -119,26 +120,23 @@ class SandboxGate:
                     (b"retry-after-ms", str(max(1, round(wait * 1000))).encode()),
                 ],
             )
-            runtime.record(method, path, 429, None)
             return
         if runtime.latency_ms > 0:
             await asyncio.sleep(runtime.latency_ms / 1000)
         if fault == "error_before":
+            runtime.record(method, path, 500, fault)
             await send_error(
                 send, 500, "injected fault: server error before the write", "internal_error"
             )
-            runtime.record(method, path, 500, fault)
             return
         if fault is None:
-            status_box: list[int] = []
 
             async def send_and_note(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    status_box.append(message["status"])
+                if message["type"] == "http.response.start":  # logged before the client sees it
+                    runtime.record(method, path, message["status"], None)
                 await send(message)
 
             await self.app(scope, receive, send_and_note)
-            runtime.record(method, path, status_box[0] if status_box else None, None)
             return
         await self._after_handler(scope, receive, send, fault)
 
@@ -153,16 +151,16 @@ class SandboxGate:
         await self.app(scope, receive, hold)
         method, path = scope["method"], scope["path"]
         if fault == "error_after":
+            runtime.record(method, path, 500, fault)
             await send_error(
                 send, 500, "injected fault: server error after the write", "internal_error"
             )
-            runtime.record(method, path, 500, fault)
         elif fault == "drop_after":
             runtime.record(method, path, None, fault)
             await drop_connection(send)
         else:  # slow
             await asyncio.sleep(runtime.faults.settings.slow_ms / 1000)
             status = next((m["status"] for m in held if m["type"] == "http.response.start"), None)
+            runtime.record(method, path, status, fault)
             for message in held:
                 await send(message)
-            runtime.record(method, path, status, fault)
