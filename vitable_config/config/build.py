@@ -464,9 +464,8 @@ class _Builder:
         failed = False
         for path, entry in pending.entries.items():
             value = self.value(path, entry, pending.variables, pending.context)
-            if value is _FAILED:
-                failed = True
-            elif path[0] == "contribution_classes":
+            failed = failed or value is _FAILED
+            if path[0] == "contribution_classes":
                 classes.setdefault((path[1], path[2]), {})[path[3]] = value
             else:
                 values[path[0]] = value
