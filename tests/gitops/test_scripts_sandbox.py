@@ -1,0 +1,188 @@
+"""The workflow scripts with the real CLI against the sandbox over loopback HTTP.
+
+These pin the exit codes the workflows rely on: in sync → 0, pending → 2,
+blocked or error → 1 (check fails), and the apply-on-merge behaviour for fresh,
+stale and missing saved plans.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+from gitops_support import REPO_ROOT, FakeGitHub, ScriptRunner
+
+from vitable_config.gitops.cli import main as gitops_main
+from vitable_config.gitops.rundir import read_run
+from vitable_config.sandbox import SandboxHandle
+
+QUICKSTART = REPO_ROOT / "examples" / "quickstart"
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    dest = tmp_path / "config"
+    shutil.copytree(QUICKSTART, dest)
+    return dest
+
+
+@pytest.fixture
+def api_env(sandbox: SandboxHandle) -> dict[str, str]:
+    return {
+        "VITABLE_CONNECT_BASE_URL": sandbox.base_url,
+        "VITABLE_CONNECT_API_KEY": sandbox.api_key,
+    }
+
+
+def _edit(config: Path, old: str, new: str) -> None:
+    path = config / "vitable.yaml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def _plan(run_script: ScriptRunner, out: Path, config: Path, env: dict[str, str]) -> int:
+    result = run_script("run-plan.sh", str(out), str(config), env=env)
+    assert result.returncode == 0, result.stderr  # the script itself always succeeds
+    code = int((out / "exit-code").read_text())
+    return code
+
+
+def test_pending_then_apply_then_in_sync(
+    tmp_path: Path,
+    sandbox: SandboxHandle,
+    config: Path,
+    api_env: dict[str, str],
+    run_script: ScriptRunner,
+) -> None:
+    out = tmp_path / "pr"
+    assert _plan(run_script, out, config, api_env) == 2
+    assert "to create" in (out / "plan.md").read_text()
+    assert json.loads((out / "plan.json").read_text())["format_version"] >= 1
+    assert gitops_main(["check", str(out)]) == 0  # pending changes pass the check
+    assert sandbox.write_count() == 0  # planning wrote nothing
+
+    merged = run_script("apply-on-merge.sh", str(config), str(out / "plan.json"), env=api_env)
+    assert merged.returncode == 0, merged.stderr
+    assert "applying the reviewed plan" in merged.stdout
+    assert "in sync: nothing (more) to apply" in merged.stdout
+    assert sandbox.write_count() == 2  # exactly the two reviewed creates
+
+    again = tmp_path / "again"
+    assert _plan(run_script, again, config, api_env) == 0
+    assert gitops_main(["check", str(again)]) == 0
+
+
+def test_stale_saved_plan_is_replanned_or_refused(
+    tmp_path: Path,
+    sandbox: SandboxHandle,
+    config: Path,
+    api_env: dict[str, str],
+    run_script: ScriptRunner,
+) -> None:
+    assert run_script("apply-on-merge.sh", str(config), env=api_env).returncode == 0
+    assert sandbox.write_count() == 2  # no saved plan: planned afresh and applied
+
+    _edit(config, 'employer: "$380.00"', 'employer: "$400.00"')
+    out = tmp_path / "pr"
+    assert _plan(run_script, out, config, api_env) == 2
+    # Someone changes the live plan year after the PR's plan was made.
+    mec = next(
+        p
+        for p in sandbox.list_all_plan_years()
+        if (p["employer_id"], p["benefit_product_id"], p["coverage_start"])
+        == ("empr_acme", "bprd_mec", "2027-01-01")
+    )
+    response = httpx.put(
+        f"{sandbox.base_url}/v1/plan-years/{mec['id']}",
+        json={"open_enrollment_end": "2026-12-14"},
+        headers={"Authorization": f"Bearer {sandbox.api_key}"},
+    )
+    assert response.status_code == 200, response.text
+    writes = sandbox.write_count()
+
+    strict = run_script(
+        "apply-on-merge.sh",
+        str(config),
+        str(out / "plan.json"),
+        env={**api_env, "ON_STALE": "fail"},
+    )
+    assert strict.returncode == 1
+    assert "plan is stale" in strict.stderr
+    assert "not applying a plan nobody reviewed" in strict.stderr
+    assert sandbox.write_count() == writes  # refused: nothing written
+
+    replan = run_script("apply-on-merge.sh", str(config), str(out / "plan.json"), env=api_env)
+    assert replan.returncode == 0, replan.stderr
+    assert "reviewed plan is stale" in replan.stderr
+    assert sandbox.write_count() == writes + 1  # one update from the fresh plan
+    final = tmp_path / "final"
+    assert _plan(run_script, final, config, api_env) == 0
+
+
+def test_blocked_change_fails_the_check_and_is_not_applied(
+    tmp_path: Path,
+    sandbox: SandboxHandle,
+    config: Path,
+    api_env: dict[str, str],
+    run_script: ScriptRunner,
+    fake_gh: FakeGitHub,
+) -> None:
+    assert run_script("apply-on-merge.sh", str(config), env=api_env).returncode == 0
+    sandbox.set_today(date(2026, 12, 5))  # open enrollment started: plan years are locked
+    _edit(config, 'employer: "$380.00"', 'employer: "$400.00"')
+    out = tmp_path / "pr"
+    assert _plan(run_script, out, config, api_env) == 1
+    assert "blocked" in ((out / "plan.md").read_text() + (out / "stderr.log").read_text())
+    assert gitops_main(["check", str(out)]) == 1
+
+    fake_gh.set("comments.json", [])
+    posted = run_script("pr-comment.sh", "5", str(out), env=api_env)
+    assert posted.returncode == 0, posted.stderr
+    body = fake_gh.writes()[0]["input"]["body"]
+    assert "Plan failed" in body and "blocked" in body.lower()
+
+    writes = sandbox.write_count()
+    merged = run_script("apply-on-merge.sh", str(config), str(out / "plan.json"), env=api_env)
+    assert merged.returncode == 1
+    assert sandbox.write_count() == writes
+
+
+def test_invalid_config_is_reported_with_location_and_never_planned(
+    tmp_path: Path,
+    sandbox: SandboxHandle,
+    config: Path,
+    api_env: dict[str, str],
+    run_script: ScriptRunner,
+) -> None:
+    _edit(config, "EE: {employee: 1200, employer: 2400}", "EE: {employee: 1200, employr: 2400}")
+    out = tmp_path / "pr"
+    assert _plan(run_script, out, config, api_env) == 1
+    run = read_run(out)
+    assert "vitable.yaml:" in run.log
+    assert (out / "plan.md").read_text() == ""
+    assert sandbox.request_log == []  # validation failed before any API call
+
+
+def test_wrong_api_key_fails_without_leaking_it(
+    tmp_path: Path,
+    sandbox: SandboxHandle,
+    config: Path,
+    run_script: ScriptRunner,
+    fake_gh: FakeGitHub,
+) -> None:
+    bad_key = "vcsk_wrong_0123456789abcdef"
+    env = {"VITABLE_CONNECT_BASE_URL": sandbox.base_url, "VITABLE_CONNECT_API_KEY": bad_key}
+    out = tmp_path / "pr"
+    assert _plan(run_script, out, config, env) == 1
+    assert "401" in (out / "stderr.log").read_text()
+    fake_gh.set("comments.json", [])
+    assert run_script("pr-comment.sh", "5", str(out), env=env).returncode == 0
+    body = fake_gh.writes()[0]["input"]["body"]
+    for path in out.iterdir():
+        assert bad_key not in path.read_text(), path
+    assert bad_key not in body
