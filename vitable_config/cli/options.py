@@ -15,11 +15,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-import yaml
 
 from vitable_config.api.client import VitableClient
 from vitable_config.api.settings import ENV_API_KEY, ENV_BASE_URL, ClientSettings
@@ -232,56 +230,25 @@ var_options = _stack(
         "var_pairs",
         multiple=True,
         metavar="K=V",
-        help="Set a config variable (repeatable; highest precedence). V is read as YAML.",
+        help="Set a config variable (repeatable; highest precedence), e.g. --var plan_year=2027.",
     ),
     click.option(
         "--var-file",
         "var_files",
         multiple=True,
-        type=click.Path(dir_okay=False, path_type=Path),
+        metavar="FILE",
         help="A YAML file of variables (repeatable; --var wins over it).",
     ),
 )
 
 
 def variables_from(kwargs: dict[str, Any]) -> dict[str, object] | None:
+    """``--var-file`` files then ``--var`` on top, parsed exactly as ``validate`` does."""
+    from vitable_config.config.cli_vars import collect_variables
+
     pairs: tuple[str, ...] = kwargs.pop("var_pairs")
-    files: tuple[Path, ...] = kwargs.pop("var_files")
-    out: dict[str, object] = {}
-    for path in files:
-        out.update(_read_var_file(path))
-    for pair in pairs:
-        name, sep, raw = pair.partition("=")
-        if not sep or not name.strip():
-            raise UserError(
-                f"invalid --var {pair!r}: expected NAME=VALUE, e.g. --var plan_year=2027"
-            )
-        out[name.strip()] = _scalar(raw)
-    return out or None
-
-
-def _scalar(raw: str) -> object:
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else raw
-    except yaml.YAMLError:
-        return raw
-    return value if isinstance(value, str | int | float | bool) else raw
-
-
-def _read_var_file(path: Path) -> dict[str, object]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read --var-file {path}: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise UserError(f"{where}: --var-file is not valid YAML") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
-        raise UserError(f"{path}: --var-file must be a mapping of NAME: VALUE")
-    return data
+    files: tuple[str, ...] = kwargs.pop("var_files")
+    return collect_variables(tuple(files), tuple(pairs)) or None
 
 
 # --- safety -------------------------------------------------------------------
