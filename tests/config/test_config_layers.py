@@ -108,7 +108,7 @@ rollouts:
             ("contribution_classes", "full_time", "EF", "employee_contribution_cents")
         ].kind
         == "rollout"
-    )  # noqa: E501
+    )
 
 
 def test_null_removes_a_class_from_lower_layers(tmp_path: Path) -> None:

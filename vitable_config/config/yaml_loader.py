@@ -234,6 +234,19 @@ def parse_yaml(text: str, display: str) -> Any:
         loc = SourceLocation(display, mark.line + 1, mark.column + 1) if mark else None
         message = _yaml_message(exc)
         raise UserError.from_problems([Problem(message, loc, hint=_yaml_hint(message))]) from None
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        line = before.count("\n") + 1
+        column = exc.position - (before.rfind("\n") + 1) + 1
+        raise UserError.from_problems(
+            [
+                Problem(
+                    f"invalid YAML: character #x{_ord(exc.character):04x} is not allowed",
+                    SourceLocation(display, line, column),
+                    hint="remove control characters from the file",
+                )
+            ]
+        ) from None
     except yaml.YAMLError as exc:
         raise _problem(display, f"invalid YAML: {exc}", None) from None
     except RecursionError:
@@ -264,3 +277,7 @@ def _yaml_hint(message: str) -> str | None:
 def load_yaml_file(path: Path, display: str | None = None) -> Any:
     shown = display or str(path)
     return parse_yaml(read_text(path, shown), shown)
+
+
+def _ord(character: str | int) -> int:
+    return ord(character) if isinstance(character, str) else character
