@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -29,6 +31,7 @@ def build_fastapi(runtime: SandboxRuntime) -> FastAPI:
     )
     app.include_router(public_router(runtime))
     app.include_router(admin_router(runtime))
+    _add_bearer_auth_to_openapi(app)
 
     @app.exception_handler(SandboxError)
     async def on_sandbox_error(_: Request, exc: SandboxError) -> JSONResponse:
@@ -59,6 +62,24 @@ def build_fastapi(runtime: SandboxRuntime) -> FastAPI:
         )
 
     return app
+
+
+def _add_bearer_auth_to_openapi(app: FastAPI) -> None:
+    """Declare ``Authorization: Bearer <key>`` for every operation in the document
+    (the :class:`SandboxGate` enforces it)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "bearerAuth": {"type": "http", "scheme": "bearer"}
+            }
+            schema["security"] = [{"bearerAuth": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(runtime: SandboxRuntime) -> SandboxGate:
