@@ -356,3 +356,17 @@ async def test_client_side_rate_limit_spaces_requests() -> None:
         elapsed = time.monotonic() - started
     # A bucket of 20 drains at 20/s: the 10 requests beyond the burst need ~0.5 s.
     assert elapsed >= 0.4
+
+
+async def test_retry_after_whole_seconds_is_honoured() -> None:
+    stamps: list[float] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        stamps.append(time.monotonic())
+        if len(stamps) == 1:
+            return error(503, "restarting", **{"Retry-After": "1"})
+        return httpx.Response(200, json=plan_year(1))
+
+    async with make_client(handler) as client:
+        await client.get_plan_year("plyr_0001")
+    assert stamps[1] - stamps[0] >= 0.95
