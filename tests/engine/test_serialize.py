@@ -54,3 +54,10 @@ def test_corrupt_document_is_a_user_error() -> None:
     del doc["changes"][0]["key"]
     with pytest.raises(UserError, match="not a valid vitable-config plan"):
         plan_from_dict(doc)
+
+
+def test_render_json_is_exactly_the_plan_document() -> None:
+    plan = every_action_plan()
+    assert json.loads(render_json(plan)) == plan_to_dict(plan)
+    empty = dataclasses.replace(plan, changes=[], reach=[], absent_keys=[], fingerprints={})
+    assert json.loads(render_json(empty)) == plan_to_dict(empty)

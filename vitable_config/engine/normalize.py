@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from vitable_config.api.models import COVERAGE_TIERS, PlanYear
+from vitable_config.api.models import COVERAGE_TIERS, ContributionClass, PlanYear
 from vitable_config.desired import DesiredClass, DesiredPlanYear
 
 Normalized = dict[str, Any]
@@ -56,29 +56,19 @@ def _class_entry(employee: Any, employer: Any) -> dict[str, int]:
     return {EMPLOYEE_CENTS: cents(employee), EMPLOYER_CENTS: cents(employer)}
 
 
-def _canonical(
-    classes: dict[str, dict[str, dict[str, int]]],
-) -> dict[str, dict[str, dict[str, int]]]:
-    """Same dict, keys in a stable order (employment A-Z, tiers EE, ES, EC, EF) so
-    rendered documents are deterministic; ``==`` ignores order anyway."""
-    return {
-        employment: {
-            tier: classes[employment][tier]
-            for tier in sorted(classes[employment], key=lambda t: (_TIER_ORDER.get(t, 99), t))
-        }
-        for employment in sorted(classes)
-    }
-
-
 def normalize_desired_classes(
     classes: dict[tuple[str, str], DesiredClass],
 ) -> dict[str, dict[str, dict[str, int]]]:
     out: dict[str, dict[str, dict[str, int]]] = {}
-    for cls in classes.values():
+    ordered = sorted(
+        classes.values(),
+        key=lambda c: (c.employment, _TIER_ORDER.get(c.family_status, 99), c.family_status),
+    )
+    for cls in ordered:
         out.setdefault(cls.employment, {})[cls.family_status] = _class_entry(
             cls.employee_contribution_cents, cls.employer_contribution_cents
         )
-    return _canonical(out)
+    return out
 
 
 def normalize_desired(plan_year: DesiredPlanYear) -> Normalized:
@@ -94,20 +84,26 @@ def normalize_desired(plan_year: DesiredPlanYear) -> Normalized:
     return result
 
 
+def _class_sort_key(cls: ContributionClass) -> tuple[str, int, str]:
+    return (cls.employment, _TIER_ORDER.get(cls.family_status, 99), cls.family_status)
+
+
 def normalize_live(plan_year: PlanYear, *, include_status: bool) -> Normalized:
     """The same fields read from a live plan year (response field names differ:
-    ``open_enrollment_start_date`` / ``_end_date``)."""
+    ``open_enrollment_start_date`` / ``_end_date``). Pydantic already made the
+    cents integers, so classes are only sorted and regrouped."""
     result: Normalized = {
-        "coverage_end": iso_date(plan_year.coverage_end),
-        "open_enrollment_start": iso_date(plan_year.open_enrollment_start_date),
-        "open_enrollment_end": iso_date(plan_year.open_enrollment_end_date),
+        "coverage_end": plan_year.coverage_end.isoformat(),
+        "open_enrollment_start": plan_year.open_enrollment_start_date.isoformat(),
+        "open_enrollment_end": plan_year.open_enrollment_end_date.isoformat(),
     }
     if include_status:
         result["status"] = plan_year.status
     classes: dict[str, dict[str, dict[str, int]]] = {}
-    for cls in plan_year.contribution_classes:
-        classes.setdefault(cls.employment, {})[cls.family_status] = _class_entry(
-            cls.employee_contribution_cents, cls.employer_contribution_cents
-        )
-    result[CLASSES] = _canonical(classes)
+    for cls in sorted(plan_year.contribution_classes, key=_class_sort_key):
+        classes.setdefault(cls.employment, {})[cls.family_status] = {
+            EMPLOYEE_CENTS: cls.employee_contribution_cents,
+            EMPLOYER_CENTS: cls.employer_contribution_cents,
+        }
+    result[CLASSES] = classes
     return result

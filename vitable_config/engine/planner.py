@@ -207,6 +207,7 @@ class _Builder:
             change.before, change.after or {}, lambda path: source_for(plan_year, path)
         )
         if not change.changes:
+            change.before = change.after  # equal: share one dict (memory at 10,000 plan years)
             return change
         blocked = _blocked(plan_year, live_py, change.changes)
         if blocked is not None:
