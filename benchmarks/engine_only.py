@@ -175,7 +175,7 @@ def main() -> None:
     print(f"  render text+json+md    : {med['render_s']:.3f} s")
     print(f"  engine wall (plan+render): {med['engine_s']:.3f} s   target <= 3 s")
     print(
-        f"  engine CPU time        : {med['engine_cpu_s']:.3f} s (wall minus waiting for a busy CPU)"
+        f"  engine CPU time        : {med['engine_cpu_s']:.3f} s (excludes waiting for a busy CPU)"
     )
     print(f"  peak RSS               : {result['peak_rss_mb']} MB   target <= 300 MB")
     print(f"  plan                   : {result['plan_summary']}")
