@@ -26,6 +26,8 @@ from vitable_config.engine.safety import DEFAULT_MAX_CHANGE_PERCENT, SafetyPolic
 from vitable_config.engine.scope import Scope, parse_shard
 from vitable_config.errors import UserError
 
+DEFAULT_TIMEOUT = 30.0
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -79,6 +81,15 @@ api_options = _stack(
         help="Client-side limit in requests per second [default: none].",
     ),
     click.option(
+        "--timeout",
+        type=click.FloatRange(min=0.01),
+        default=DEFAULT_TIMEOUT,
+        show_default=True,
+        metavar="SECONDS",
+        help="Per-request timeout. A create that times out is resolved by re-reading, "
+        "never resent blindly.",
+    ),
+    click.option(
         "-v",
         "--verbose",
         is_flag=True,
@@ -95,6 +106,7 @@ class ApiOptions:
     insecure: bool
     concurrency: int
     rate_limit: float | None
+    timeout: float
     verbose: bool
 
     def __repr__(self) -> str:  # never show the key
@@ -109,6 +121,7 @@ def api_from(kwargs: dict[str, Any]) -> ApiOptions:
         insecure=kwargs.pop("insecure"),
         concurrency=kwargs.pop("concurrency"),
         rate_limit=kwargs.pop("rate_limit"),
+        timeout=kwargs.pop("timeout"),
         verbose=kwargs.pop("verbose"),
     )
 
@@ -144,7 +157,10 @@ def connect(opts: ApiOptions) -> Iterator[Target]:
 
 def make_client(target: Target, opts: ApiOptions) -> VitableClient:
     return VitableClient(
-        target.settings, max_concurrency=opts.concurrency, rate_limit=opts.rate_limit
+        target.settings,
+        max_concurrency=opts.concurrency,
+        rate_limit=opts.rate_limit,
+        timeout=opts.timeout,
     )
 
 
