@@ -1,0 +1,93 @@
+"""Onboarding surface: shell completion, --version, an example in every --help."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import click
+import pytest
+from gitops_support import BIN_DIR, VITABLE_CONFIG
+
+from vitable_config import __version__
+from vitable_config.cli.main import cli
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{BIN_DIR}{os.pathsep}{env.get('PATH', '')}"
+    env.update(extra)
+    return env
+
+
+@pytest.mark.parametrize(
+    ("shell", "marker"),
+    [
+        ("bash", "complete -o nosort -F _vitable_config_completion vitable-config"),
+        ("zsh", "#compdef vitable-config"),
+        ("fish", "complete --no-files --command vitable-config"),
+    ],
+)
+def test_completion_script_is_generated(shell: str, marker: str) -> None:
+    result = subprocess.run(
+        [str(VITABLE_CONFIG)],
+        env=_env(_VITABLE_CONFIG_COMPLETE=f"{shell}_source"),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    assert marker in result.stdout
+
+
+def test_bash_completion_completes_commands_and_choices() -> None:
+    """Source the generated script in a real bash and ask it to complete."""
+    script = """
+eval "$(_VITABLE_CONFIG_COMPLETE=bash_source vitable-config)"
+COMPREPLY=(); COMP_WORDS=(vitable-config pl); COMP_CWORD=1
+_vitable_config_completion vitable-config
+echo "commands: ${COMPREPLY[*]}"
+COMPREPLY=(); COMP_WORDS=(vitable-config plan --format ''); COMP_CWORD=3
+_vitable_config_completion vitable-config
+echo "formats: ${COMPREPLY[*]}"
+"""
+    result = subprocess.run(
+        ["bash", "-c", script], env=_env(), capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert "commands: plan" in result.stdout
+    assert "formats: text json markdown" in result.stdout
+
+
+def test_version() -> None:
+    result = subprocess.run(
+        [str(VITABLE_CONFIG), "--version"], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"vitable-config, version {__version__}"
+
+
+def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found: list[tuple[str, ...]] = []
+    for name, cmd in sorted(group.commands.items()):
+        path = (*prefix, name)
+        found.append(path)
+        if isinstance(cmd, click.Group):
+            found.extend(_commands(cmd, path))
+    return found
+
+
+# Reported to the lead; remove an entry once its command's --help shows an example.
+KNOWN_MISSING_EXAMPLES = {("sandbox",), ("sandbox", "serve"), ("sandbox", "reset")}
+
+
+@pytest.mark.parametrize("path", _commands(cli), ids=lambda p: " ".join(p))
+def test_every_command_help_has_an_example(path: tuple[str, ...]) -> None:
+    if path in KNOWN_MISSING_EXAMPLES:
+        pytest.xfail("no example in --help yet (reported)")
+    result = subprocess.run(
+        [str(VITABLE_CONFIG), *path, "--help"], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Example" in result.stdout, f"`vitable-config {' '.join(path)} --help` has no example"
+    assert f"vitable-config {path[-1]}" in result.stdout or path[-1] in result.stdout
