@@ -51,11 +51,14 @@ def _change_lines(change: PlanYearChange) -> list[str]:
 
 
 def _blocked_entry(change: PlanYearChange) -> str:
-    since = f" (since {change.blocked_since.isoformat()})" if change.blocked_since else ""
+    since = ""
+    reason = change.blocked_reason or ""
+    if change.blocked_since and change.blocked_since.isoformat() not in reason:
+        since = f" (since {change.blocked_since.isoformat()})"
     live = f" `{change.live_id}` ({change.live_status})" if change.live_id else ""
     head = (
         f"- **{html.escape(employer_label(change))}** `{product_label(change)}` "
-        f"{coverage_label(change)}{live}: {html.escape(change.blocked_reason or '')}{since}"
+        f"{coverage_label(change)}{live}: {html.escape(reason)}{since}"
     )
     if not change.changes:
         return head
