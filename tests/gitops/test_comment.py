@@ -11,6 +11,7 @@ from vitable_config.errors import UserError
 from vitable_config.gitops.comment import (
     DEFAULT_MAX_CHARS,
     MARKER,
+    PLAN_TITLE,
     build_comment_body,
     decide_upsert,
     marker_for,
@@ -172,3 +173,13 @@ def test_parse_listing_reads_paginated_gh_output() -> None:
         parse_listing("[{")
     with pytest.raises(UserError, match="array of objects"):
         parse_listing('{"message": "Bad credentials"}')
+
+
+def test_renderer_title_is_not_repeated_under_the_comment_header() -> None:
+    from vitable_config.engine.render.markdown import TITLE
+
+    assert TITLE == PLAN_TITLE
+    body = build_comment_body([_run(f"{TITLE}\n\n**Plan: 1 to create**", code=2)])
+    assert TITLE not in body
+    assert body.count("vitable-config plan") == 1
+    assert "**Plan: 1 to create**" in body

@@ -25,6 +25,9 @@ from vitable_config.gitops.rundir import PlanRun
 from vitable_config.gitops.truncate import truncate_markdown
 
 MARKER = "<!-- vitable-config-plan -->"
+# The Markdown renderer's title (vitable_config.engine.render.markdown.TITLE); the
+# comment has its own header, so a plan starting with it loses that line.
+PLAN_TITLE = "## vitable-config plan"
 GITHUB_COMMENT_LIMIT = 65_536
 DEFAULT_MAX_CHARS = 65_000
 LOG_MAX_CHARS = 6_000
@@ -64,6 +67,14 @@ def redact(text: str, secrets: Iterable[str]) -> str:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "***")
     return text
+
+
+def _strip_plan_title(markdown: str) -> str:
+    """Drop the renderer's own ``## vitable-config plan`` title: the comment has one."""
+    lines = markdown.strip().splitlines()
+    if lines and lines[0].strip() == PLAN_TITLE:
+        lines = lines[1:]
+    return "\n".join(lines).strip()
 
 
 def _fenced(text: str) -> str:
@@ -138,7 +149,7 @@ def build_comment_body(
     single = len(runs) == 1
     headings = ["" if single else _run_heading(r) + "\n\n" for r in runs]
     logs = [_log_block(r, secrets) for r in runs]
-    plans = [redact(r.markdown, secrets).strip() for r in runs]
+    plans = [_strip_plan_title(redact(r.markdown, secrets)) for r in runs]
 
     def assemble(plan_texts: Sequence[str]) -> str:
         parts = [header]
