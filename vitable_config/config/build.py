@@ -8,6 +8,7 @@ rollout ``variables`` → per-employer target columns/variables → employer
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -462,9 +463,13 @@ class _Builder:
         values: dict[str, Any] = {}
         classes: dict[tuple[str, str], dict[str, Any]] = {}
         failed = False
+        variables, context = pending.variables, pending.context
         for path, entry in pending.entries.items():
-            value = self.value(path, entry, pending.variables, pending.context)
-            failed = failed or value is _FAILED
+            value = entry.parsed  # the fast path: a literal already converted
+            if value is _UNSET:
+                value = self.value(path, entry, variables, context)
+            if value is _FAILED:
+                failed = True
             if path[0] == "contribution_classes":
                 classes.setdefault((path[1], path[2]), {})[path[3]] = value
             else:
@@ -591,6 +596,22 @@ def load_config(
 ) -> DesiredState:
     """Load, merge, render and check config files; raise :class:`UserError` listing
     every problem found."""
+    # Loading allocates many small, acyclic objects; pausing the cyclic garbage
+    # collector meanwhile avoids repeated full scans (measured by
+    # benchmarks/validate_large.py).
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load(paths, variables)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _load(
+    paths: list[str] | list[Path] | list[str | Path],
+    variables: dict[str, object] | None,
+) -> DesiredState:
     problems = ProblemList()
     raw_problems: list[Problem] = []
     if not paths:

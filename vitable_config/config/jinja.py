@@ -17,9 +17,10 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, UndefinedError
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, Undefined, UndefinedError, meta
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -138,14 +139,32 @@ def _make_environment() -> _Sandbox:
     return env
 
 
+_MISSING = object()
+_CACHE_LIMIT = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    is_expression: bool
+    template: Template
+    names: tuple[str, ...]  # variables the template reads
+
+
 class Renderer:
-    """Renders config values; compiled templates are cached by source text."""
+    """Renders config values.
+
+    Templates are compiled once per source text. Because a sandboxed template is
+    a pure function of the variables it reads (no globals, no randomness),
+    results are cached per (source, values of those variables): a template
+    shared by thousands of employers renders once per distinct input.
+    """
 
     def __init__(self) -> None:
         self._env = _make_environment()
-        self._compiled: dict[str, tuple[bool, Any]] = {}
+        self._compiled: dict[str, _Compiled] = {}
+        self._results: dict[tuple[Any, ...], Any] = {}
 
-    def _compile(self, source: str) -> tuple[bool, Any]:
+    def _compile(self, source: str) -> _Compiled:
         cached = self._compiled.get(source)
         if cached is not None:
             return cached
@@ -153,13 +172,14 @@ class Renderer:
             raise TemplateFailure(f"template is longer than {MAX_SOURCE_CHARS:,} characters")
         match = _SINGLE_EXPRESSION.match(source)
         try:
+            names = tuple(sorted(meta.find_undeclared_variables(self._env.parse(source))))
             if match and not any(t in match.group("expr") for t in ("{{", "}}", "{%", "{#")):
-                compiled: tuple[bool, Any] = (
-                    True,
-                    self._env.compile_expression(match.group("expr"), undefined_to_none=False),
+                expression = self._env.compile_expression(
+                    match.group("expr"), undefined_to_none=False
                 )
+                compiled = _Compiled(True, expression._template, names)
             else:
-                compiled = (False, self._env.from_string(source))
+                compiled = _Compiled(False, self._env.from_string(source), names)
         except TemplateSyntaxError as exc:
             raise TemplateFailure(
                 f"Jinja syntax error: {exc.message}",
@@ -170,17 +190,42 @@ class Renderer:
 
     def render(self, source: str, variables: Mapping[str, Any]) -> Any:
         """Render ``source``; raise :class:`TemplateFailure` on any problem."""
-        is_expression, compiled = self._compile(source)
+        compiled = self._compile(source)
+        parts: list[Any] = [source]
+        for name in compiled.names:
+            value = variables.get(name, _MISSING)
+            parts.append(type(value))
+            parts.append(value)
+        key: tuple[Any, ...] | None = tuple(parts)
         try:
-            if is_expression:
-                result = compiled(**variables)
+            hit = self._results.get(key, _MISSING)  # type: ignore[arg-type]
+        except TypeError:  # a list or mapping variable: not cacheable
+            key, hit = None, _MISSING
+        if hit is not _MISSING:
+            return hit
+        result = self._render(compiled, variables)
+        if key is not None:
+            if len(self._results) >= _CACHE_LIMIT:
+                self._results.clear()
+            self._results[key] = result
+        return result
+
+    def _render(self, compiled: _Compiled, variables: Mapping[str, Any]) -> Any:
+        template = compiled.template
+        try:
+            # shared=True: read the variables in place instead of copying them.
+            context = template.new_context(variables, shared=True)  # type: ignore[arg-type]
+            if compiled.is_expression:
+                for _ in template.root_render_func(context):
+                    pass
+                result = context.vars["result"]
                 if isinstance(result, Undefined):
                     str(result)  # raises the UndefinedError / SecurityError it carries
                     raise UndefinedError("expression is undefined")
                 return _check_size(result)
             out: list[str] = []
             size = 0
-            for chunk in compiled.generate(**variables):
+            for chunk in template.root_render_func(context):
                 size += len(chunk)
                 if size > MAX_OUTPUT_CHARS:
                     raise SecurityError(f"output is longer than {MAX_OUTPUT_CHARS:,} characters")
