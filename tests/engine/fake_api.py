@@ -34,6 +34,7 @@ class FakeApi:
         self.employers = {e.id: e for e in employers}
         self.plan_years = plan_years
         self.requests: list[str] = []
+        self.forbidden_employers: set[str] = set()  # plan-year lists for these answer 403
         self.by_route: Counter[str] = Counter()
 
     def _page(self, request: httpx.Request, items: list[Any]) -> httpx.Response:
@@ -63,6 +64,8 @@ class FakeApi:
         if match := _PLAN_YEARS.match(path):
             pid = match.group(1)
             employer_id = request.url.params.get("employer_id")
+            if employer_id in self.forbidden_employers:
+                return httpx.Response(403, json={"message": "forbidden", "app_error_code": "nope"})
             self.by_route["plan-years" if employer_id is None else "plan-years?employer"] += 1
             items = [
                 py

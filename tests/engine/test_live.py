@@ -16,6 +16,7 @@ from engine_factories import (
 )
 from fake_api import API_KEY, FakeApi
 
+from vitable_config.api.errors import PermissionDeniedError
 from vitable_config.engine.live import choose_strategy, fingerprint, read_live_state
 from vitable_config.errors import UserError
 
@@ -158,6 +159,15 @@ async def test_unknown_employer_is_an_error_before_any_plan_year_read(n_employer
     assert "config.yaml:77:3: error: unknown employer 'empr_ghost'" in text
     assert api.by_route["plan-years"] + api.by_route["plan-years?employer"] == 0
     assert API_KEY not in text
+
+
+async def test_api_error_in_one_list_is_raised_as_itself() -> None:
+    api, desired = _estate(6)
+    api.forbidden_employers.add("empr_0003")
+    async with api.client() as client:
+        with pytest.raises(PermissionDeniedError) as info:
+            await read_live_state(client, desired)
+    assert info.value.status == 403 and API_KEY not in str(info.value)
 
 
 def test_fingerprint_is_stable_and_sensitive() -> None:

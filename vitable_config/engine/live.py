@@ -22,13 +22,14 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from vitable_config.api.errors import NotFoundError
 from vitable_config.api.models import BenefitProduct, Employer, PlanYear
 from vitable_config.desired import DesiredPlanYear, DesiredState
 from vitable_config.errors import Problem, UserError
 
+T = TypeVar("T")
 PairKey = tuple[str, str]  # (employer_id, benefit_product_id)
 ReadStrategy = Literal["per-product", "per-employer", "none"]
 
@@ -221,6 +222,20 @@ def _unknown_employers_error(
     return UserError.from_problems(problems, _count(problems, "unknown employer"))
 
 
+async def _run_all(calls: Iterable[Callable[[], Awaitable[T]]]) -> list[T]:
+    """Run calls concurrently (the client bounds real concurrency). On the first
+    failure the others are cancelled and the original exception is raised as is
+    (not wrapped in an ExceptionGroup), so the CLI maps it like any API error."""
+    tasks = [asyncio.ensure_future(call()) for call in calls]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
 async def _fetch_employers_one_by_one(
     client: LiveReader, employer_ids: list[str]
 ) -> tuple[dict[str, str], set[str]]:
@@ -230,7 +245,7 @@ async def _fetch_employers_one_by_one(
         except NotFoundError:
             return eid, None
 
-    results = await asyncio.gather(*(one(eid) for eid in employer_ids))
+    results = await _run_all([partial(one, eid) for eid in employer_ids])
     names = {eid: emp.name for eid, emp in results if emp is not None}
     missing = {eid for eid, emp in results if emp is None}
     return names, missing
@@ -302,6 +317,6 @@ async def read_live_state(
             for pid in sorted(expected)
         ]
     live_items: list[PlanYear] = []
-    for items in await asyncio.gather(*(call() for call in calls)):
+    for items in await _run_all(calls):
         live_items.extend(items)
     return LiveState.from_objects(desired, products, live_items, names, strategy)
