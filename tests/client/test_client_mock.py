@@ -370,3 +370,22 @@ async def test_retry_after_whole_seconds_is_honoured() -> None:
     async with make_client(handler) as client:
         await client.get_plan_year("plyr_0001")
     assert stamps[1] - stamps[0] >= 0.95
+
+
+async def test_total_retry_time_is_capped() -> None:
+    calls = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return error(429, "slow down", **{"retry-after-ms": "200"})
+
+    capped = RetryPolicy(max_retries=10, wait_initial=0.001, total_timeout=0.3)
+    async with make_client(handler, retry_policy=capped) as client:
+        started = time.monotonic()
+        with pytest.raises(RateLimitedError):
+            await client.get_plan_year("plyr_0001")
+        elapsed = time.monotonic() - started
+    # Waiting 200 ms a third time would end past the 300 ms budget: two attempts only.
+    assert calls == 2
+    assert elapsed < 0.3

@@ -98,3 +98,17 @@ def test_retry_after_http_date() -> None:
     assert retry_after_seconds(headers, now=now) == pytest.approx(7.0)
     past = httpx.Headers({"Retry-After": "Thu, 01 Jan 2026 11:00:00 GMT"})
     assert retry_after_seconds(past, now=now) == 0.0
+
+
+def test_backoff_grows_exponentially_and_is_capped() -> None:
+    from vitable_config.api.retry import RetryPolicy
+
+    policy = RetryPolicy(wait_initial=0.1, wait_max=0.5, wait_jitter=0.0)
+    wait = policy.retrying().wait
+    state = type("State", (), {})()
+    waits = []
+    for attempt in range(1, 6):
+        state.attempt_number = attempt  # type: ignore[attr-defined]
+        state.outcome = None  # type: ignore[attr-defined]
+        waits.append(wait(state))  # type: ignore[arg-type, misc]
+    assert waits == pytest.approx([0.1, 0.2, 0.4, 0.5, 0.5])

@@ -24,7 +24,6 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
-import stamina
 from pydantic import BaseModel, ValidationError
 
 from vitable_config import __version__
@@ -51,7 +50,13 @@ from vitable_config.api.models import (
 )
 from vitable_config.api.pagination import MAX_LIMIT, collect_all, iter_pages, parse_page
 from vitable_config.api.ratelimit import RequestGate
-from vitable_config.api.retry import Decision, RetryPolicy, decide_status, decide_transport_error
+from vitable_config.api.retry import (
+    Decision,
+    RetryPolicy,
+    RetrySignal,
+    decide_status,
+    decide_transport_error,
+)
 from vitable_config.api.retry import retry_after_seconds as _retry_after
 from vitable_config.api.settings import ClientSettings
 from vitable_config.api.telemetry import (
@@ -66,25 +71,6 @@ M = TypeVar("M", bound=BaseModel)
 Params = Mapping[str, str | int | bool | None]
 
 _MAX_ERROR_TEXT = 300
-
-
-class _RetrySignal(Exception):
-    """Raised inside one attempt when another attempt is allowed.
-
-    ``final`` is what the caller sees if no attempt is left; ``delay`` is the
-    server's Retry-After hint in seconds (None: use exponential backoff).
-    """
-
-    def __init__(self, final: Exception, delay: float | None) -> None:
-        super().__init__(str(final))
-        self.final = final
-        self.delay = delay
-
-
-def _retry_hook(exc: Exception) -> bool | float:
-    if isinstance(exc, _RetrySignal):
-        return True if exc.delay is None else float(exc.delay)
-    return False
 
 
 def _segment(value: str) -> str:
@@ -331,19 +317,12 @@ class VitableClient:
         """Send one logical request, retrying per the policy; return the decoded JSON."""
         payload = None if body is None else body.model_dump(mode="json", exclude_none=True)
         clean = {k: v for k, v in (params or {}).items() if v is not None}
-        policy = self.retry_policy
         try:
-            async for attempt in stamina.retry_context(
-                on=_retry_hook,
-                attempts=policy.attempts,
-                timeout=policy.total_timeout,
-                wait_initial=policy.wait_initial,
-                wait_max=policy.wait_max,
-                wait_jitter=policy.wait_jitter,
-            ):
+            async for attempt in self.retry_policy.retrying():
                 with attempt:
-                    return await self._attempt(method, path, clean, payload, attempt.num)
-        except _RetrySignal as signal:
+                    number = attempt.retry_state.attempt_number
+                    return await self._attempt(method, path, clean, payload, number)
+        except RetrySignal as signal:
             raise signal.final from signal.__cause__
         raise AssertionError("unreachable: retry loop ended without a result")  # pragma: no cover
 
@@ -379,7 +358,7 @@ class VitableClient:
             return OutcomeUnknownError(method, path, reason)
         error = TransportError(f"{method} {path}: could not complete the request ({reason})")
         if decision is Decision.RETRY:
-            return _RetrySignal(error, None)
+            return RetrySignal(error, None)
         return error
 
     def _status_failure(self, method: str, path: str, response: httpx.Response) -> Exception:
@@ -393,7 +372,7 @@ class VitableClient:
             delay = _retry_after(response.headers)
             if delay is not None and delay > self.retry_policy.max_retry_after:
                 return error
-            return _RetrySignal(error, delay)
+            return RetrySignal(error, delay)
         return error
 
     def _api_error(self, method: str, path: str, response: httpx.Response) -> ApiError:

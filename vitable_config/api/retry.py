@@ -2,7 +2,7 @@
 
 The decision is a pure function of the HTTP method, the status (or the
 transport exception) and the response headers, so it is unit-testable without
-a network. The waiting itself is done by :mod:`stamina` in the client.
+a network. The waiting is done by :mod:`tenacity` (:meth:`RetryPolicy.retrying`).
 
 Rules:
 
@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import httpx
+import tenacity
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
@@ -66,6 +67,49 @@ class RetryPolicy:
     @property
     def attempts(self) -> int:
         return self.max_retries + 1
+
+    def retrying(self) -> tenacity.AsyncRetrying:
+        """A tenacity loop: retry on :class:`RetrySignal`, at most ``attempts`` times,
+        never starting a wait that would end past ``total_timeout``."""
+        return tenacity.AsyncRetrying(
+            retry=tenacity.retry_if_exception_type(RetrySignal),
+            stop=(
+                tenacity.stop_after_attempt(self.attempts)
+                | tenacity.stop_before_delay(self.total_timeout)
+            ),
+            wait=_ServerHintOrBackoff(
+                tenacity.wait_exponential(multiplier=self.wait_initial, max=self.wait_max)
+                + tenacity.wait_random(0, self.wait_jitter)
+            ),
+            reraise=True,
+        )
+
+
+class RetrySignal(Exception):
+    """Raised inside one attempt when another attempt is allowed.
+
+    ``final`` is what the caller sees if no attempt is left; ``delay`` is the
+    server's Retry-After hint in seconds (None: exponential backoff with jitter).
+    """
+
+    def __init__(self, final: Exception, delay: float | None) -> None:
+        super().__init__(str(final))
+        self.final = final
+        self.delay = delay
+
+
+class _ServerHintOrBackoff(tenacity.wait.wait_base):
+    """Wait what the server asked for (Retry-After), else the jittered backoff."""
+
+    def __init__(self, backoff: tenacity.wait.wait_base) -> None:
+        self.backoff = backoff
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
+        outcome = retry_state.outcome
+        exc = outcome.exception() if outcome is not None and outcome.failed else None
+        if isinstance(exc, RetrySignal) and exc.delay is not None:
+            return exc.delay
+        return float(self.backoff(retry_state))
 
 
 def is_idempotent(method: str) -> bool:
