@@ -17,8 +17,10 @@ import httpx
 import pytest
 
 from vitable_config.cli.main import main as cli_main
+from vitable_config.errors import UserError
 from vitable_config.sandbox import (
     DEFAULT_SEED_PATH,
+    SandboxRuntime,
     SandboxSettings,
     running_sandbox,
 )
@@ -219,15 +221,49 @@ def test_cli_serve_bad_seed_is_a_clear_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     seed = tmp_path / "bad.yaml"
-    seed.write_text("benefit_products:\n  - id: bprd_x\n    category: Pets\n", encoding="utf-8")
+    seed.write_text(
+        "benefit_products:\n  - id: bprd_x\n    name: X\n    product_code: MEC\n"
+        "    category: Pets\n",
+        encoding="utf-8",
+    )
     code = cli_main(["sandbox", "serve", "--port", "0", "--seed", str(seed)])
     err = capsys.readouterr().err
     assert code == 1
-    assert "category" in err and "Traceback" not in err
+    assert f"{seed}:5:5: error: benefit_products[0].category: must be one of" in err
+    assert "Traceback" not in err
     assert cli_main(["sandbox", "serve", "--port", "0", "--today", "21/11/2026"]) == 1
     assert "--today" in capsys.readouterr().err
     missing = cli_main(["sandbox", "serve", "--port", "0", "--seed", str(tmp_path / "no.yaml")])
     assert missing == 1
+
+
+def test_seed_with_a_dangling_reference_loads_nothing(tmp_path: Path) -> None:
+    seed = tmp_path / "seed.yaml"
+    seed.write_text(
+        SMALL_SEED
+        + """
+plan_years:
+  - benefit_product_id: bprd_only
+    employer_id: empr_unknown
+    coverage_start: 2027-01-01
+    coverage_end: 2027-12-31
+    open_enrollment_start: 2026-11-01
+    open_enrollment_end: 2026-11-30
+    contribution_classes:
+      - {employment: full_time, family_status: EE, employee_contribution_cents: 1,
+         employer_contribution_cents: 2}
+""",
+        encoding="utf-8",
+    )
+    state = tmp_path / "state.db"
+    with pytest.raises(UserError) as caught:
+        SandboxRuntime(SandboxSettings(seed_file=seed, state_path=state))
+    assert "plan_years[0]" in str(caught.value) and "empr_unknown" in str(caught.value)
+    empty = SandboxRuntime(SandboxSettings(seed_file=None, state_path=state))
+    try:
+        assert empty.store.is_empty()  # the products and employers were rolled back too
+    finally:
+        empty.close()
 
 
 def test_cli_reset_deletes_the_state(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

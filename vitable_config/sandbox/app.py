@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,21 +17,50 @@ from vitable_config.sandbox.routes_admin import admin_router
 from vitable_config.sandbox.routes_public import public_router
 from vitable_config.sandbox.runtime import SandboxRuntime
 
-DESCRIPTION = (
-    "Sandbox of the Vitable Connect API for vitable-config. Authenticate with "
-    "`Authorization: Bearer <key>` (the key printed at start). List endpoints return bare "
-    "JSON arrays paged by `page` (1-based) and `limit` (default 20, max 100)."
-)
+DESCRIPTION = """\
+Sandbox of the Vitable Connect API, served by `vitable-config sandbox serve`.
+
+* **Auth**: `Authorization: Bearer <key>` with the key printed at start; otherwise 401.
+* **Lists** return bare JSON arrays paged by `page` (1-based, default 1) and `limit`
+  (default 20, max 100; more is a 422). Plan years are listed most recent first
+  (`coverage_start` descending, then `id`).
+* **Errors** are always `{timestamp, message, error, app_error_code, trace_id}`;
+  a 422 message names the field, e.g. `contribution_classes[0].family_status: ...`.
+
+Sandbox rules:
+
+1. 422 unless `open_enrollment_start <= open_enrollment_end <= coverage_start <
+   coverage_end`, cents are integers >= 0, `employment` is non-empty, `family_status`
+   is a CoverageTier, at most one class per (`employment`, `family_status`) and at
+   least one class. A PUT validates the merged plan year.
+2. 404 for an unknown employer, product or plan year; 422 `product_inactive` when
+   creating a plan year on an inactive product.
+3. 409 `plan_year_overlap` when the employer already has a plan year of the same
+   product whose coverage overlaps (inclusive dates); off with `--allow-overlap`.
+4. Status follows the sandbox clock: `draft` while today < open_enrollment_start;
+   `open_enrollment` while open_enrollment_start <= today <= open_enrollment_end;
+   `active` while open_enrollment_end < today <= coverage_end; `expired` after.
+   A PUT of `status` may only move it forward.
+5. 409 `plan_year_locked` on a PUT when the plan year is no longer `draft`.
+6. `plans` of a new plan year are copied from the product's carrier plans.
+7. 429 `rate_limited` with `Retry-After` (seconds) and `retry-after-ms` above the
+   configured requests per second per API key (token bucket).
+8. Injected faults (`--fault-*`, reproducible with `--fault-seed`): 500 before the
+   write, 500 after the commit, connection dropped after the commit, slow response;
+   plus `--latency-ms` on every request.
+"""
 
 
-def build_fastapi(runtime: SandboxRuntime) -> FastAPI:
+def build_fastapi() -> FastAPI:
+    """The API routes and error handlers; the sandbox state comes from the request
+    scope (see :func:`create_app`)."""
     app = FastAPI(
         title="Vitable Connect API (vitable-config sandbox)",
         version=__version__,
         description=DESCRIPTION,
     )
-    app.include_router(public_router(runtime))
-    app.include_router(admin_router(runtime))
+    app.include_router(public_router())
+    app.include_router(admin_router())
     _add_bearer_auth_to_openapi(app)
 
     @app.exception_handler(SandboxError)
@@ -82,6 +112,12 @@ def _add_bearer_auth_to_openapi(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+@functools.cache
+def shared_fastapi() -> FastAPI:
+    """One FastAPI app for every sandbox in this process (building it takes ~25 ms)."""
+    return build_fastapi()
+
+
 def create_app(runtime: SandboxRuntime) -> SandboxGate:
     """The ASGI app to serve: the API behind auth, rate limit, latency and faults."""
-    return SandboxGate(build_fastapi(runtime), runtime)
+    return SandboxGate(shared_fastapi(), runtime)

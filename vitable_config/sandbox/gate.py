@@ -15,6 +15,7 @@ from typing import Any
 
 from vitable_config.sandbox.errors import error_bytes
 from vitable_config.sandbox.ratelimit import retry_after_seconds
+from vitable_config.sandbox.routes_public import RUNTIME_SCOPE_KEY
 from vitable_config.sandbox.runtime import SandboxRuntime
 
 Scope = MutableMapping[str, Any]
@@ -82,10 +83,11 @@ class SandboxGate:
         self.runtime = runtime
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        runtime = self.runtime
+        scope[RUNTIME_SCOPE_KEY] = runtime
         if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
             await self.app(scope, receive, send)
             return
-        runtime = self.runtime
         method: str = scope["method"]
         path: str = scope["path"]
         key = bearer_key(scope)

@@ -12,18 +12,12 @@ import sys
 from typing import Any
 
 from vitable_config.sandbox.app import build_fastapi
-from vitable_config.sandbox.runtime import SandboxRuntime
-from vitable_config.sandbox.settings import SandboxSettings
 
 REGENERATE_COMMAND = "python -m vitable_config.sandbox.openapi > schemas/openapi.json"
 
 
 def openapi_document() -> dict[str, Any]:
-    runtime = SandboxRuntime(SandboxSettings(seed_file=None, api_key="unused"))
-    try:
-        return build_fastapi(runtime).openapi()
-    finally:
-        runtime.close()
+    return build_fastapi().openapi()
 
 
 def openapi_text() -> str:

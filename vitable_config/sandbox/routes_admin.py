@@ -21,7 +21,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from vitable_config.sandbox.errors import validation_failed
-from vitable_config.sandbox.runtime import SandboxRuntime
+from vitable_config.sandbox.routes_public import Runtime
 from vitable_config.sandbox.settings import FaultSettings
 
 
@@ -41,24 +41,24 @@ class RateLimitBody(_Body):
     rate_limit: float | None = Field(default=None, gt=0)
 
 
-def admin_router(runtime: SandboxRuntime) -> APIRouter:
+def admin_router() -> APIRouter:
     router = APIRouter(prefix="/_sandbox", include_in_schema=False)
 
     @router.get("/clock")
-    async def get_clock() -> dict[str, str]:
+    async def get_clock(runtime: Runtime) -> dict[str, str]:
         return {"today": runtime.today.isoformat()}
 
     @router.post("/clock")
-    async def set_clock(body: ClockBody) -> dict[str, str]:
+    async def set_clock(runtime: Runtime, body: ClockBody) -> dict[str, str]:
         runtime.set_today(body.today)
         return {"today": runtime.today.isoformat()}
 
     @router.get("/faults")
-    async def get_faults() -> dict[str, Any]:
+    async def get_faults(runtime: Runtime) -> dict[str, Any]:
         return runtime.faults.settings.to_dict()
 
     @router.post("/faults")
-    async def set_faults(body: dict[str, Any]) -> dict[str, Any]:
+    async def set_faults(runtime: Runtime, body: dict[str, Any]) -> dict[str, Any]:
         try:
             runtime.set_faults(FaultSettings.from_dict(body))
         except (TypeError, ValueError) as exc:
@@ -66,29 +66,29 @@ def admin_router(runtime: SandboxRuntime) -> APIRouter:
         return runtime.faults.settings.to_dict()
 
     @router.post("/latency")
-    async def set_latency(body: LatencyBody) -> dict[str, int]:
+    async def set_latency(runtime: Runtime, body: LatencyBody) -> dict[str, int]:
         runtime.set_latency_ms(body.latency_ms)
         return {"latency_ms": runtime.latency_ms}
 
     @router.post("/rate-limit")
-    async def set_rate_limit(body: RateLimitBody) -> dict[str, float | None]:
+    async def set_rate_limit(runtime: Runtime, body: RateLimitBody) -> dict[str, float | None]:
         runtime.set_rate_limit(body.rate_limit)
         return {"rate_limit": runtime.rate_limiter.rate}
 
     @router.get("/stats")
-    async def stats() -> dict[str, Any]:
+    async def stats(runtime: Runtime) -> dict[str, Any]:
         return runtime.stats()
 
     @router.get("/requests")
-    async def requests() -> list[dict[str, Any]]:
+    async def requests(runtime: Runtime) -> list[dict[str, Any]]:
         return runtime.request_log_dicts()
 
     @router.get("/plan-years")
-    async def plan_years() -> list[dict[str, Any]]:
+    async def plan_years(runtime: Runtime) -> list[dict[str, Any]]:
         return runtime.plan_years.list_all(runtime.today)
 
     @router.post("/reset")
-    async def reset() -> dict[str, bool]:
+    async def reset(runtime: Runtime) -> dict[str, bool]:
         runtime.reset()
         return {"reset": True}
 

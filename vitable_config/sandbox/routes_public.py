@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from vitable_config.api.models import (
@@ -42,13 +42,27 @@ _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def public_router(runtime: SandboxRuntime) -> APIRouter:
+RUNTIME_SCOPE_KEY = "vitable_sandbox.runtime"
+
+
+def current_runtime(request: Request) -> SandboxRuntime:
+    """The sandbox serving this request (put in the ASGI scope by the gate), so one
+    FastAPI app can serve many sandboxes."""
+    runtime: SandboxRuntime = request.scope[RUNTIME_SCOPE_KEY]
+    return runtime
+
+
+Runtime = Annotated[SandboxRuntime, Depends(current_runtime)]
+
+
+def public_router() -> APIRouter:
     router = APIRouter(prefix="/v1", responses=_ERRORS)
 
     # --- benefit products -------------------------------------------------------
 
     @router.get("/benefit-products", response_model=list[BenefitProduct], tags=["benefit products"])
     async def list_benefit_products(
+        runtime: Runtime,
         active_in: bool | None = None,
         category: Category | None = None,
         product_code: ProductCode | None = None,
@@ -74,7 +88,9 @@ def public_router(runtime: SandboxRuntime) -> APIRouter:
         responses=_WRITE_ERRORS,
         tags=["plan years"],
     )
-    async def create_plan_year(benefit_product_id: str, body: PlanYearCreate) -> JSONResponse:
+    async def create_plan_year(
+        runtime: Runtime, benefit_product_id: str, body: PlanYearCreate
+    ) -> JSONResponse:
         created = runtime.plan_years.create(
             benefit_product_id, body, runtime.today, allow_overlap=runtime.allow_overlap
         )
@@ -86,6 +102,7 @@ def public_router(runtime: SandboxRuntime) -> APIRouter:
         tags=["plan years"],
     )
     async def list_plan_years(
+        runtime: Runtime,
         benefit_product_id: str,
         employer_id: str | None = None,
         status: PlanYearStatus | None = None,
@@ -105,7 +122,7 @@ def public_router(runtime: SandboxRuntime) -> APIRouter:
         )
 
     @router.get("/plan-years/{plan_year_id}", response_model=PlanYear, tags=["plan years"])
-    async def get_plan_year(plan_year_id: str) -> JSONResponse:
+    async def get_plan_year(runtime: Runtime, plan_year_id: str) -> JSONResponse:
         return JSONResponse(runtime.plan_years.get(plan_year_id, runtime.today))
 
     @router.put(
@@ -114,13 +131,16 @@ def public_router(runtime: SandboxRuntime) -> APIRouter:
         responses=_WRITE_ERRORS,
         tags=["plan years"],
     )
-    async def update_plan_year(plan_year_id: str, body: PlanYearUpdate) -> JSONResponse:
+    async def update_plan_year(
+        runtime: Runtime, plan_year_id: str, body: PlanYearUpdate
+    ) -> JSONResponse:
         return JSONResponse(runtime.plan_years.update(plan_year_id, body, runtime.today))
 
     # --- employers --------------------------------------------------------------
 
     @router.get("/employers", response_model=list[Employer], tags=["employers"])
     async def list_employers(
+        runtime: Runtime,
         active_in: bool | None = None,
         name: str | None = Query(None, description="partial, case-insensitive match"),
         page: int = PAGE,
@@ -131,11 +151,11 @@ def public_router(runtime: SandboxRuntime) -> APIRouter:
         )
 
     @router.get("/employers/{employer_id}", response_model=Employer, tags=["employers"])
-    async def get_employer(employer_id: str) -> JSONResponse:
+    async def get_employer(runtime: Runtime, employer_id: str) -> JSONResponse:
         return JSONResponse(runtime.catalog.get_employer(employer_id))
 
     @router.post("/employers", response_model=Employer, status_code=201, tags=["employers"])
-    async def create_employer(body: EmployerCreate) -> JSONResponse:
+    async def create_employer(runtime: Runtime, body: EmployerCreate) -> JSONResponse:
         return JSONResponse(runtime.catalog.create_employer(body), status_code=201)
 
     # --- eligibility policies -----------------------------------------------------
@@ -146,7 +166,9 @@ def public_router(runtime: SandboxRuntime) -> APIRouter:
         status_code=201,
         tags=["eligibility policies"],
     )
-    async def create_policy(employer_id: str, body: EligibilityPolicyCreate) -> JSONResponse:
+    async def create_policy(
+        runtime: Runtime, employer_id: str, body: EligibilityPolicyCreate
+    ) -> JSONResponse:
         return JSONResponse(runtime.catalog.create_policy(employer_id, body), status_code=201)
 
     @router.get(
@@ -154,13 +176,13 @@ def public_router(runtime: SandboxRuntime) -> APIRouter:
         response_model=EligibilityPolicy,
         tags=["eligibility policies"],
     )
-    async def get_policy(policy_id: str) -> JSONResponse:
+    async def get_policy(runtime: Runtime, policy_id: str) -> JSONResponse:
         return JSONResponse(runtime.catalog.get_policy(policy_id))
 
     # --- enrollments --------------------------------------------------------------
 
     @router.get("/enrollments/{enrollment_id}", response_model=Enrollment, tags=["enrollments"])
-    async def get_enrollment(enrollment_id: str) -> JSONResponse:
+    async def get_enrollment(runtime: Runtime, enrollment_id: str) -> JSONResponse:
         return JSONResponse(runtime.enrollments.get(enrollment_id))
 
     @router.get(
@@ -168,13 +190,15 @@ def public_router(runtime: SandboxRuntime) -> APIRouter:
         response_model=list[EligiblePlan],
         tags=["enrollments"],
     )
-    async def list_enrollment_plans(enrollment_id: str) -> JSONResponse:
+    async def list_enrollment_plans(runtime: Runtime, enrollment_id: str) -> JSONResponse:
         return JSONResponse(runtime.enrollments.eligible_plans(enrollment_id))
 
     @router.post(
         "/enrollments/{enrollment_id}/reissue", response_model=Enrollment, tags=["enrollments"]
     )
-    async def reissue_enrollment(enrollment_id: str, body: EnrollmentReissue) -> JSONResponse:
+    async def reissue_enrollment(
+        runtime: Runtime, enrollment_id: str, body: EnrollmentReissue
+    ) -> JSONResponse:
         return JSONResponse(runtime.enrollments.reissue(enrollment_id, body))
 
     @router.get(
@@ -183,6 +207,7 @@ def public_router(runtime: SandboxRuntime) -> APIRouter:
         tags=["enrollments"],
     )
     async def list_employee_enrollments(
+        runtime: Runtime,
         employee_id: str,
         status: EnrollmentStatus | None = None,
         plan_year: str | None = Query(None, description="plan year id, or coverage start year"),

@@ -49,7 +49,11 @@ class SandboxRuntime:
         self.enrollments = EnrollmentRepo(self.store)
         self._log_lock = threading.Lock()
         self.request_log: list[RequestRecord] = []
-        self.seeded = self._seed_if_empty()
+        try:
+            self.seeded = self._seed_if_empty()
+        except BaseException:
+            self.store.close()
+            raise
 
     def __repr__(self) -> str:
         return f"SandboxRuntime(state_path={self.settings.state_path!r}, today={self._today})"
@@ -87,14 +91,17 @@ class SandboxRuntime:
         """Delete all data, reload the seed, clear the request log and counters."""
         self.store.clear()
         self._seed_if_empty()
-        with self._log_lock:
-            self.request_log.clear()
+        self.clear_request_log()
 
     # --- log and counters ---------------------------------------------------------
 
     def record(self, method: str, path: str, status: int | None, fault: str | None) -> None:
         with self._log_lock:
             self.request_log.append(RequestRecord(method, path, status, fault))
+
+    def clear_request_log(self) -> None:
+        with self._log_lock:
+            self.request_log.clear()
 
     def write_count(self) -> int:
         return self.store.write_count

@@ -130,12 +130,36 @@ def read_seed(path: Path | str) -> Seed:
         seed = Seed.model_validate(data)
     except ValidationError as exc:
         problems = [
-            Problem(describe_validation_error(e), SourceLocation(str(seed_path), 1))
+            Problem(
+                describe_validation_error(e),
+                SourceLocation(str(seed_path), *_line_and_column(text, e["loc"])),
+            )
             for e in exc.errors()
         ]
         raise UserError.from_problems(problems, f"seed file {seed_path} is invalid") from None
     _CACHE[key] = seed
     return seed
+
+
+def _line_and_column(text: str, loc: tuple[int | str, ...]) -> tuple[int, int]:
+    """Where the value at ``loc`` (a pydantic error location) is written in the YAML
+    text: the deepest node on the path that exists (1-based line and column)."""
+    node: yaml.Node | None = yaml.compose(text, Loader=yaml.SafeLoader)
+    mark = node.start_mark if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((kv for kv in node.value if kv[0].value == part), None)
+            if match is None:
+                break
+            mark, node = match[0].start_mark, match[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                break
+            node = node.value[part]
+            mark = node.start_mark
+        else:
+            break
+    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
 
 
 def load_seed(store: Store, seed: Seed, today: date, source: str = "seed") -> None:

@@ -103,8 +103,7 @@ class SandboxHandle:
         return self.runtime.stats()
 
     def clear_request_log(self) -> None:
-        with self.runtime._log_lock:
-            self.runtime.request_log.clear()
+        self.runtime.clear_request_log()
 
 
 class _ThreadServer:
