@@ -48,7 +48,13 @@ from vitable_config.api.models import (
     PlanYearCreate,
     PlanYearUpdate,
 )
-from vitable_config.api.pagination import MAX_LIMIT, collect_all, iter_pages, parse_page
+from vitable_config.api.pagination import (
+    MAX_LIMIT,
+    FetchPage,
+    collect_all,
+    iter_pages,
+    parse_page,
+)
 from vitable_config.api.ratelimit import RequestGate
 from vitable_config.api.retry import (
     Decision,
@@ -58,7 +64,7 @@ from vitable_config.api.retry import (
     decide_transport_error,
 )
 from vitable_config.api.retry import retry_after_seconds as _retry_after
-from vitable_config.api.settings import ClientSettings
+from vitable_config.api.settings import ClientSettings, is_loopback_host
 from vitable_config.api.telemetry import (
     ClientStats,
     OnRequest,
@@ -117,7 +123,9 @@ class VitableClient:
             verify=settings.verify_tls,
             transport=transport,
             follow_redirects=False,
-            trust_env=False,
+            # Proxy/CA settings from the environment apply to real hosts, never to a
+            # loopback sandbox (an HTTP_PROXY in CI must not capture local traffic).
+            trust_env=not is_loopback_host(httpx.URL(settings.base_url).host),
         )
 
     def __repr__(self) -> str:
@@ -284,7 +292,7 @@ class VitableClient:
         )
         return [self._validate(model, item, "GET", path) for item in items]
 
-    def _page_fetcher(self, path: str, params: Params) -> Any:
+    def _page_fetcher(self, path: str, params: Params) -> FetchPage:
         base = {key: value for key, value in params.items() if value is not None}
 
         async def fetch(page: int, limit: int) -> Any:
