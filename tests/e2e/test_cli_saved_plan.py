@@ -117,3 +117,29 @@ def test_safety_cap_refused_plan_is_not_saved(sandbox, write_config, tmp_path) -
     assert len(writes(sandbox)) == n
     ok = run_cli(["apply", out, "--force", *api_args(sandbox)])
     assert ok.code == 0 and "Apply: 0 created, 4 updated" in ok.out
+
+
+def test_freshness_check_reads_in_bulk(sandbox, write_config, tmp_path) -> None:
+    employers = [f"empr_r{i:03d}" for i in range(1, 26)]
+    assert (
+        run_cli(
+            [
+                "apply",
+                write_config([PY(e) for e in employers]),
+                "--auto-approve",
+                *api_args(sandbox),
+            ]
+        ).code
+        == 0
+    )
+    out = tmp_path / "plan.json"
+    changed = write_config([PY(e, er=40001 if e == "empr_r001" else 40000) for e in employers])
+    assert run_cli(["plan", changed, "--out", out, *api_args(sandbox)]).code == 0
+    sandbox.clear_request_log()
+    result = run_cli(["apply", out, *api_args(sandbox)])
+    assert result.code == 0, result.err
+    assert "Apply: 0 created, 1 updated" in result.out
+    gets = [r.path for r in sandbox.request_log if r.method == "GET"]
+    # 25 fingerprinted plan years re-read with one product list, not 25 GETs.
+    assert not [p for p in gets if p.startswith("/v1/plan-years/")]
+    assert len(gets) <= 2, gets

@@ -56,7 +56,7 @@ __all__ = [
 
 
 async def plan_config(
-    paths_or_state: DesiredState | Sequence[str | Path],
+    paths_or_state: DesiredState | str | Path | Sequence[str | Path],
     client: Any,
     *,
     scope: Scope | None = None,
@@ -78,7 +78,8 @@ async def plan_config(
     else:
         from vitable_config.config import load_config
 
-        state = load_config(list(paths_or_state), variables)
+        paths = [paths_or_state] if isinstance(paths_or_state, str | Path) else paths_or_state
+        state = load_config(list(paths), variables)
     scope = scope or Scope()
     codes: dict[str, str] | None = None
     if scope.products:
