@@ -81,7 +81,6 @@ def test_cli_variable_fills_undefined(tmp_path: Path) -> None:
         "{{ '%0999999999d' % 1 }}",
         "{{ '{:>999999999}'.format(1) }}",
         "{{ label.ljust(999999999) }}",
-        "{{ label | attr('__class__') }}",
         "{% for i in label %}{{ config }}{% endfor %}",
         "{{ request.environ }}",
     ],
@@ -106,13 +105,19 @@ def test_output_size_is_bounded(tmp_path: Path) -> None:
     assert "longer than 10,000 characters" in text
 
 
-def test_syntax_error(tmp_path: Path) -> None:
-    path = doc(tmp_path, "{{ n * }}")
+@pytest.mark.parametrize(
+    ("expr", "message"),
+    [
+        ("{{ n * }}", "Jinja syntax error: unexpected 'end of print statement'"),
+        ("{{ label | attr('__class__') }}", "Jinja syntax error: No filter named 'attr'"),
+        ("{{ label | map('upper') }}", "Jinja syntax error: No filter named 'map'"),
+    ],
+)
+def test_syntax_errors_found_before_rendering(tmp_path: Path, expr: str, message: str) -> None:
+    path = doc(tmp_path, expr)
     text = errors(path)
-    assert (
-        f"{path}:10:37: error: contribution_classes.full_time.EE.employer: Jinja syntax error"
-        in text
-    )
+    assert f"{path}:10:37: error: {message}" in text
+    assert "1 error found" in text
 
 
 @pytest.mark.parametrize(

@@ -274,3 +274,34 @@ rollouts:
 def test_version_must_be_1(tmp_path: Path) -> None:
     path = write(tmp_path, "c.yaml", "version: 2\n")
     assert f"{path}:1:10: error: expected 1, got 2" in errors(path)
+
+
+def test_template_syntax_checked_even_when_unused(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "c.yaml",
+        """
+templates:
+  unused:
+    benefit_product: "{{ product }"
+    contribution_classes: {full_time: {EE: {employee: "{{ x | attr('y') }}"}}}
+""",
+    )
+    text = errors(path)
+    assert f"{path}:3:22: error: Jinja syntax error: unexpected '}}'" in text
+    assert f"{path}:4:55: error: Jinja syntax error: No filter named 'attr'" in text
+
+
+def test_yaml_boolean_key_must_be_quoted(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "c.yaml",
+        """
+defaults:
+  contribution_classes:
+    yes: {EE: {employee: 1, employer: 1}}
+""",
+    )
+    text = errors(path)
+    assert f"{path}:3:5: error: expected a text key, got bool True" in text
+    assert "hint: quote it" in text

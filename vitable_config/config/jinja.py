@@ -14,6 +14,7 @@ lists, ``**``, ``%`` on strings, ``replace`` and the rendered output size.
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
 from collections.abc import Callable, Mapping
@@ -252,3 +253,18 @@ class Renderer:
                 f"expression failed: {type(exc).__name__}: {exc}",
                 "check the types of the variables used (numbers vs. text)",
             ) from None
+
+
+_SYNTAX_ENV = _make_environment()
+
+
+@functools.lru_cache(maxsize=4096)
+def syntax_error(source: str) -> str | None:
+    """The Jinja syntax error in ``source`` (``None`` when it compiles)."""
+    if len(source) > MAX_SOURCE_CHARS:
+        return f"template is longer than {MAX_SOURCE_CHARS:,} characters"
+    try:
+        _SYNTAX_ENV.compile(source)
+    except TemplateSyntaxError as exc:
+        return f"Jinja syntax error: {exc.message}"
+    return None

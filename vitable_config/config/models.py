@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, model_validator
 
 from vitable_config.api.models import PLAN_YEAR_STATUSES, PRODUCT_CODES
+from vitable_config.config.jinja import syntax_error
 from vitable_config.config.values import is_template, parse_cents, parse_date
 
 EMPLOYER_ID_PATTERN = r"^empr_[A-Za-z0-9_\-]+$"
@@ -28,6 +29,13 @@ _VARIABLE = re.compile(VARIABLE_PATTERN)
 JINJA_SCHEMA: dict[str, Any] = {"type": "string", "pattern": r"\{\{|\{%"}
 
 
+def _template_ok(value: str) -> bool:
+    error = syntax_error(value)
+    if error:
+        raise ValueError(f"{error} (in {value!r})")
+    return True
+
+
 def check_employer_id(value: object) -> str:
     if isinstance(value, str) and _EMPLOYER_ID.match(value):
         return value
@@ -36,7 +44,9 @@ def check_employer_id(value: object) -> str:
 
 def check_product(value: object) -> str:
     if isinstance(value, str) and (
-        value in PRODUCT_CODES or _PRODUCT_ID.match(value) or is_template(value)
+        value in PRODUCT_CODES
+        or _PRODUCT_ID.match(value)
+        or (is_template(value) and _template_ok(value))
     ):
         return value
     raise ValueError(
@@ -46,19 +56,25 @@ def check_product(value: object) -> str:
 
 
 def check_status(value: object) -> str:
-    if isinstance(value, str) and (value in PLAN_YEAR_STATUSES or is_template(value)):
+    if isinstance(value, str) and (
+        value in PLAN_YEAR_STATUSES or (is_template(value) and _template_ok(value))
+    ):
         return value
     raise ValueError(f"expected one of {', '.join(PLAN_YEAR_STATUSES)}, got {value!r}")
 
 
 def _cents_literal(value: object) -> object:
-    if not is_template(value):
+    if is_template(value):
+        _template_ok(value)  # type: ignore[arg-type]
+    else:
         parse_cents(value)
     return value
 
 
 def _date_literal(value: object) -> object:
-    if not is_template(value):
+    if is_template(value):
+        _template_ok(value)  # type: ignore[arg-type]
+    else:
         parse_date(value)
     return value
 

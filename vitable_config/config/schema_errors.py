@@ -124,6 +124,15 @@ def _one(
                 where,
                 hint=suggest(str(key), choices),
             )
+        if kind == "string_type":
+            # pydantic reports a bool key as an int; show the key as written.
+            actual = next((k for k in parent if k == key), key) if isinstance(parent, dict) else key
+            return Problem(
+                f"expected a text key, got {_type_name(actual)}",
+                where,
+                hint="quote it (in YAML, yes/no/on/off, numbers and dates are not text "
+                "unless quoted)",
+            )
         return Problem(msg, where)
     parent = _walk(data, loc[:-1]) if loc else None
     last = loc[-1] if loc else None
