@@ -210,11 +210,25 @@ def test_cli_serve_prints_url_and_key_and_uses_seed_and_state(tmp_path: Path) ->
     assert proc.returncode in (0, -signal.SIGTERM)
     assert proc.stderr is not None and "Traceback" not in proc.stderr.read()
     assert state.exists()
-    with serve_process("--state", str(state), "--api-key", "vc_test_fixed") as (url, key, _):
+    faults = ["--fault-error-before", "1", "--fault-methods", "post",
+              "--fault-path", "/v1/benefit-products/*"]  # fmt: skip
+    with serve_process("--state", str(state), "--api-key", "vc_test_fixed", *faults) as (
+        url,
+        key,
+        _,
+    ):
         assert key == "vc_test_fixed"
         with _wait_ready(url, key) as c:
             listed = c.get("/v1/benefit-products/bprd_only/plan-years").json()
+            refused = c.post(
+                "/v1/benefit-products/bprd_only/plan-years",
+                json=plan_year_body(employer_id="empr_only", coverage_start="2028-01-01",
+                                    coverage_end="2028-12-31"),
+            )  # fmt: skip
+            stats = c.get("/_sandbox/stats").json()
     assert [p["id"] for p in listed] == [created.json()["id"]]
+    assert_error(refused, 500, "internal_error")
+    assert stats["writes"] == 0 and stats["faults"] == {"error_before": 1}
 
 
 def test_cli_serve_bad_seed_is_a_clear_error(

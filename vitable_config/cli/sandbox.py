@@ -102,6 +102,19 @@ def command() -> None:
     help="Seed of the fault draws (same seed + same requests = same faults).",
 )
 @click.option(
+    "--fault-methods",
+    metavar="METHODS",
+    help="Comma-separated HTTP methods faults apply to (default: all), e.g. POST,PUT.",
+)
+@click.option(
+    "--fault-path",
+    "fault_paths",
+    multiple=True,
+    metavar="PATTERN",
+    help="Apply faults only to paths matching this glob (repeatable), "
+    "e.g. '/v1/benefit-products/*/plan-years'.",
+)
+@click.option(
     "--allow-overlap",
     is_flag=True,
     help="Accept plan years with overlapping coverage (turns off rule 3).",
@@ -121,6 +134,8 @@ def serve(
     slow: float,
     slow_ms: int,
     fault_seed: int,
+    fault_methods: str | None,
+    fault_paths: tuple[str, ...],
     allow_overlap: bool,
 ) -> None:
     """Serve the sandbox API until interrupted (Ctrl-C).
@@ -147,6 +162,10 @@ def serve(
             slow=slow,
             slow_ms=slow_ms,
             seed=fault_seed,
+            methods=frozenset(m.strip() for m in fault_methods.split(",") if m.strip())
+            if fault_methods
+            else None,
+            paths=fault_paths or None,
         )
     except ValueError as exc:
         raise UserError(f"--fault-*: {exc}") from None
@@ -172,6 +191,8 @@ def serve(
 
     try:
         serve_forever(settings, announce)
+    except KeyboardInterrupt:  # Ctrl-C: uvicorn has already shut down gracefully
+        click.echo("Sandbox stopped.")
     except OSError as exc:
         raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
