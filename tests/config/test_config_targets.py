@@ -176,3 +176,24 @@ employers:
     text = errors(path)
     assert f"{path}:21:19: error: this plan year overrides rollout 'wave-1'" in text
     assert "cannot name its own template" in text
+
+
+def test_near_miss_override_explains_how_to_match(tmp_path: Path) -> None:
+    path = config(
+        tmp_path,
+        rollout("{list: [empr_r001]}"),
+        extra="""
+employers:
+  empr_r001:
+    plan_years:
+      - benefit_product: bprd_mec
+        coverage: {start: 2027-01-01}
+        contribution_classes: {full_time: {EE: {employer: 1}}}
+""",
+    )
+    text = errors(path)
+    assert f"{path}:21:9: error: plan year has no coverage.end" in text
+    assert (
+        "hint: to override a rollout's plan year, use its benefit_product and coverage.start "
+        "exactly; empr_r001 has: MEC 2027-01-01 (rollout wave-1)" in text
+    )

@@ -109,6 +109,7 @@ class _Pending:
     template: str | None = None
     rollout: str | None = None
     overridden_at: SourceLocation | None = None
+    hint: str | None = None  # shown when fields are missing
 
 
 @dataclass(slots=True)
@@ -453,9 +454,20 @@ class _Builder:
                     )
                 )
                 continue
-            self.planned[key] = _Pending(
+            pending = _Pending(
                 employer_id, own, variables, where, context, label, template_name, None
             )
+            from_rollouts = [
+                f"{k.benefit_product} {k.coverage_start} (rollout {p.rollout})"
+                for k, p in self.planned.items()
+                if k.employer_id == employer_id and p.rollout
+            ]
+            if from_rollouts:
+                pending.hint = (
+                    "to override a rollout's plan year, use its benefit_product and "
+                    f"coverage.start exactly; {employer_id} has: {', '.join(from_rollouts)}"
+                )
+            self.planned[key] = pending
 
     # -- finish ---------------------------------------------------------------
 
@@ -489,7 +501,7 @@ class _Builder:
                     f"plan year has no {', '.join(missing)}",
                     pending.location,
                     pending.context,
-                    "set it in the plan year, its template or `defaults:`",
+                    pending.hint or "set it in the plan year, its template or `defaults:`",
                 )
             )
             failed = True
@@ -612,6 +624,8 @@ def _load(
     paths: list[str] | list[Path] | list[str | Path],
     variables: dict[str, object] | None,
 ) -> DesiredState:
+    if isinstance(paths, str | Path):
+        paths = [paths]
     problems = ProblemList()
     raw_problems: list[Problem] = []
     if not paths:
