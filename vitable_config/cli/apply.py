@@ -46,7 +46,7 @@ PROGRESS_MIN_ACTIONS = 20
 
 
 @click.command("apply", epilog=EPILOG)
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...|PLANFILE")
 @click.option(
     "--auto-approve",
     is_flag=True,

@@ -276,7 +276,8 @@ safety_options = _stack(
         default=DEFAULT_MAX_CHANGE_PERCENT,
         show_default=True,
         metavar="P",
-        help="Refuse to update more than P% of managed plan years (once there are 10 or more).",
+        help="Refuse to update more than P% of managed plan years "
+        "(once there are 10 or more; creates do not count).",
     ),
     click.option("--force", is_flag=True, help="Override the safety cap."),
 )

@@ -40,7 +40,7 @@ Terraform; use --detailed-exitcode in CI.
 
 
 @click.command("plan", epilog=EPILOG)
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option(
     "--format",
     "fmt",
