@@ -125,3 +125,15 @@ def test_render_example_is_reviewable() -> None:
     )
     assert result.exit_code == 0, result.output
     assert "employer_contribution_cents: 50000" in result.output  # the override
+
+
+def test_render_sources_names_each_layer() -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["render", str(REPO / "examples" / "rollout"), "--employer", "empr_r003", "--sources"],
+    )
+    assert result.exit_code == 0, result.output
+    mec = result.output[result.output.index("benefit_product: bprd_mec") :]
+    assert "contribution_classes.full_time.EE.employer: employer override (" in mec
+    assert "contribution_classes.full_time.EE.employee: template standard-2027 (" in mec
+    assert "open_enrollment.start: defaults (" in mec

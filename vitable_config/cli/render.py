@@ -26,12 +26,18 @@ from vitable_config.config.cli_vars import collect_variables
     metavar="GLOB",
     help="Only employers whose id matches GLOB, e.g. 'empr_r0*' (repeatable).",
 )
+@click.option(
+    "--sources",
+    is_flag=True,
+    help="Show which layer (file:line:col) set each field.",
+)
 @var_option
 @var_file_option
 def command(
     paths: tuple[str, ...],
     fmt: str,
     employers: tuple[str, ...],
+    sources: bool,
     assignments: tuple[str, ...],
     var_files: tuple[str, ...],
 ) -> int:
@@ -41,7 +47,8 @@ def command(
     \b
     Example:
       vitable-config render examples/rollout --employer 'empr_r00*' --format json
+      vitable-config render examples/rollout --employer empr_r003 --sources
     """
     state = load_config(list(paths), collect_variables(var_files, assignments))
-    click.echo(render_state(state, fmt, list(employers)), nl=False)
+    click.echo(render_state(state, fmt, list(employers), sources), nl=False)
     return 0

@@ -8,6 +8,7 @@ from typing import Any, Literal
 import yaml
 
 from vitable_config.api.models import COVERAGE_TIERS
+from vitable_config.config.layers import yaml_name
 from vitable_config.config.values import format_dollars
 from vitable_config.desired import DesiredPlanYear, DesiredState
 
@@ -37,7 +38,7 @@ def _classes(py: DesiredPlanYear, dollars: bool) -> dict[str, dict[str, dict[str
     return out
 
 
-def plan_year_view(py: DesiredPlanYear) -> dict[str, Any]:
+def plan_year_view(py: DesiredPlanYear, sources: bool = False) -> dict[str, Any]:
     """The fully merged plan year as plain data (what ``render`` prints)."""
     view: dict[str, Any] = {"employer_id": py.employer_id}
     if py.employer_name:
@@ -57,6 +58,10 @@ def plan_year_view(py: DesiredPlanYear) -> dict[str, Any]:
         view["rollout"] = py.rollout
     if py.location:
         view["declared_at"] = str(py.location)
+    if sources:
+        view["sources"] = {
+            yaml_name(path): src.describe() for path, src in sorted(py.provenance.items())
+        }
     return view
 
 
@@ -64,12 +69,15 @@ def render_state(
     state: DesiredState,
     fmt: Literal["yaml", "json"] | str = "yaml",
     employer_globs: list[str] | None = None,
+    sources: bool = False,
 ) -> str:
-    """All plan years, fully merged, sorted by employer / product / coverage start."""
+    """All plan years, fully merged, sorted by employer / product / coverage start.
+
+    ``sources`` adds, per plan year, which layer set each field (file:line:col)."""
     from fnmatch import fnmatchcase
 
     items = [
-        plan_year_view(py)
+        plan_year_view(py, sources)
         for py in _sorted(state.plan_years)
         if not employer_globs or any(fnmatchcase(py.employer_id, g) for g in employer_globs)
     ]
