@@ -38,15 +38,18 @@ class Result:
     seconds: float
     latencies: list[float]
     errors: int
+    server_cpu: float = float("nan")  # CPU seconds the server process used
 
     def row(self) -> str:
         lat = sorted(self.latencies)
         p50 = statistics.median(lat) * 1000
         p95 = lat[int(len(lat) * 0.95) - 1] * 1000
         rps = self.requests / self.seconds
+        cpu_ms = self.server_cpu * 1000 / self.requests
         return (
             f"| {self.name:<32} | {self.requests:>8} | {self.concurrency:>11} | "
-            f"{self.seconds:>7.2f} | {rps:>9.1f} | {p50:>7.1f} | {p95:>7.1f} | {self.errors:>6} |"
+            f"{self.seconds:>7.2f} | {rps:>9.1f} | {p50:>7.1f} | {p95:>7.1f} | "
+            f"{cpu_ms:>17.2f} | {self.errors:>6} |"
         )
 
 
@@ -98,8 +101,22 @@ def create_body(employer: str, year: int) -> dict[str, Any]:
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, from /proc (Linux); NaN elsewhere."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
 async def run_requests(
-    client: httpx.AsyncClient, name: str, jobs: list[tuple[str, str, Any]], concurrency: int
+    client: httpx.AsyncClient,
+    name: str,
+    jobs: list[tuple[str, str, Any]],
+    concurrency: int,
+    server_pid: int,
 ) -> Result:
     queue: asyncio.Queue[tuple[str, str, Any]] = asyncio.Queue()
     for job in jobs:
@@ -117,12 +134,17 @@ async def run_requests(
             if response.status_code >= 400:
                 errors += 1
 
+    cpu_before = cpu_seconds(server_pid)
     start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return Result(name, len(jobs), concurrency, time.perf_counter() - start, latencies, errors)
+    elapsed = time.perf_counter() - start
+    cpu = cpu_seconds(server_pid) - cpu_before
+    return Result(name, len(jobs), concurrency, elapsed, latencies, errors, cpu)
 
 
-async def benchmark(url: str, key: str, years: int, list_requests: int, concurrency: int) -> None:
+async def benchmark(
+    url: str, key: str, years: int, list_requests: int, concurrency: int, server_pid: int
+) -> None:
     headers = {"Authorization": f"Bearer {key}"}
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=60) as c:
@@ -132,7 +154,9 @@ async def benchmark(url: str, key: str, years: int, list_requests: int, concurre
             for product in PRODUCTS
             for employer in EMPLOYERS
         ]
-        results = [await run_requests(c, "create plan year (POST)", creates, concurrency)]
+        results = [
+            await run_requests(c, "create plan year (POST)", creates, concurrency, server_pid)
+        ]
         per_product = len(EMPLOYERS) * years
         full_pages = max(1, per_product // 100)
         lists = [
@@ -145,9 +169,13 @@ async def benchmark(url: str, key: str, years: int, list_requests: int, concurre
             for i in range(list_requests)
         ]
         results.append(
-            await run_requests(c, "list plan years, limit=100 (GET)", lists, concurrency)
+            await run_requests(
+                c, "list plan years, limit=100 (GET)", lists, concurrency, server_pid
+            )
         )
-        sequential = await run_requests(c, "list plan years, limit=100 (GET)", lists[:100], 1)
+        sequential = await run_requests(
+            c, "list plan years, limit=100 (GET)", lists[:100], 1, server_pid
+        )
         results.append(sequential)
         sample = (await c.get(lists[0][1])).json()
         stats = (await c.get("/_sandbox/stats")).json()
@@ -158,11 +186,11 @@ async def benchmark(url: str, key: str, years: int, list_requests: int, concurre
     print()
     print(
         "| operation                        | requests | concurrency | seconds |     req/s "
-        "| p50 ms  | p95 ms  | errors |"
+        "| p50 ms  | p95 ms  | server CPU ms/req | errors |"
     )
     print(
         "|----------------------------------|----------|-------------|---------|-----------"
-        "|---------|---------|--------|"
+        "|---------|---------|-------------------|--------|"
     )
     for result in results:
         print(result.row())
@@ -185,7 +213,9 @@ def main() -> None:
                 f"sandbox: {url} (state {'in ' + state if state else 'in memory'}), "
                 f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs"
             )
-            asyncio.run(benchmark(url, key, args.years, args.list_requests, args.concurrency))
+            asyncio.run(
+                benchmark(url, key, args.years, args.list_requests, args.concurrency, proc.pid)
+            )
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=10)
