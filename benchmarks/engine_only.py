@@ -155,7 +155,7 @@ def main() -> None:
         gc.collect()  # each run's objects are garbage before the next one starts
     med = {
         k: statistics.median(r[k] for r in runs)
-        for k in ("build_inputs_s", "plan_s", "render_s", "engine_s")
+        for k in ("build_inputs_s", "plan_s", "render_s", "engine_s", "engine_cpu_s")
     }
     result = {
         "scenario": f"engine only: {args.plan_years:,} plan years x 8 classes",
