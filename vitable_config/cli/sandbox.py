@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -21,8 +22,16 @@ from vitable_config.sandbox.settings import (
     parse_today,
 )
 
+_FAULT_HELP = {
+    "error_before": "Probability of a 500 before the write (nothing written).",
+    "error_after": "Probability of a 500 after the write committed.",
+    "drop_after": "Probability of closing the connection, without a response, after the "
+    "write committed.",
+    "slow": "Probability of a slow response (--slow-ms) after the write committed.",
+}
 
-def _probability(name: str) -> click.Option:
+
+def _probability(name: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
     return click.option(
         f"--fault-{name.replace('_', '-')}",
         name,
@@ -30,6 +39,7 @@ def _probability(name: str) -> click.Option:
         default=0.0,
         show_default=True,
         metavar="P",
+        help=_FAULT_HELP[name],
     )
 
 
