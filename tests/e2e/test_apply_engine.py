@@ -21,6 +21,7 @@ from vitable_config.engine.apply import ApplyOptions, apply_changes
 from vitable_config.engine.model import Plan, PlanYearChange
 
 START = date(2027, 1, 1)
+FAST = ApplyOptions(timeout_settle_seconds=0)  # no pause before re-reading after a timeout
 PRODUCT = "bprd_mec"
 
 
@@ -105,7 +106,10 @@ class FakeApi:
                 self._insert(product, body)
                 raise OutcomeUnknownError("POST", path, "500 after commit")
             if step == "lost_unknown":
-                raise OutcomeUnknownError("POST", path, "timeout")
+                raise OutcomeUnknownError("POST", path, "ReadTimeout")
+            if step == "late_commit":  # the server finishes 20 ms after our timeout
+                asyncio.get_running_loop().call_later(0.02, self._insert, product, body)
+                raise OutcomeUnknownError("POST", path, "ReadTimeout")
             if step == "conflict":
                 raise ConflictError(409, "overlapping plan year", method="POST", path=path)
             return self._insert(product, body)
@@ -164,16 +168,30 @@ async def test_unknown_outcome_that_committed_is_found_not_resent() -> None:
 
 async def test_unknown_outcome_not_committed_is_retried_once() -> None:
     api = FakeApi(post_script={"empr_a": ["lost_unknown", "ok"]})
-    result = await apply_changes(plan_of(create_change("empr_a")), api)
+    result = await apply_changes(plan_of(create_change("empr_a")), api, options=FAST)
     assert result.results[0].status == "created"
     assert api.posts == 2
     assert api.count_for("empr_a") == 1
 
 
+@pytest.mark.parametrize(("settle", "posts", "stored"), [(0.2, 1, 1), (0.0, 2, 2)])
+async def test_timeout_waits_for_a_late_commit_before_rereading(settle, posts, stored) -> None:
+    api = FakeApi(post_script={"empr_a": ["late_commit", "ok"]})
+    options = ApplyOptions(timeout_settle_seconds=settle)
+    result = await apply_changes(plan_of(create_change("empr_a")), api, options=options)
+    assert result.results[0].status == "created"
+    await asyncio.sleep(0.05)
+    # With the settle the late write is found; without it (the control) the POST is
+    # re-sent and this fake, which has no overlap rule, ends up with a duplicate.
+    assert (api.posts, api.count_for("empr_a")) == (posts, stored)
+
+
 async def test_unknown_outcome_every_time_fails_after_bounded_attempts() -> None:
     api = FakeApi(post_script={"empr_a": ["lost_unknown"] * 10})
     result = await apply_changes(
-        plan_of(create_change("empr_a")), api, options=ApplyOptions(create_attempts=3)
+        plan_of(create_change("empr_a")),
+        api,
+        options=ApplyOptions(create_attempts=3, timeout_settle_seconds=0),
     )
     r = result.results[0]
     assert r.status == "failed"
@@ -184,7 +202,7 @@ async def test_unknown_outcome_every_time_fails_after_bounded_attempts() -> None
 
 async def test_unknown_outcome_with_failing_reread_is_not_retried() -> None:
     api = FakeApi(post_script={"empr_a": ["lost_unknown", "ok"]}, fail_reads=True)
-    result = await apply_changes(plan_of(create_change("empr_a")), api)
+    result = await apply_changes(plan_of(create_change("empr_a")), api, options=FAST)
     r = result.results[0]
     assert r.status == "failed"
     assert "re-reading failed" in (r.message or "")

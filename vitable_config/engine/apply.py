@@ -12,6 +12,9 @@ Guarantees (each tested end to end against the sandbox):
   coverage start *before* any retry. Found → ``created`` (``recovered=True``);
   not found → the create is retried, at most ``create_attempts`` times in all;
   still unknown → ``failed`` with "outcome unknown; re-run to converge".
+  After a *timeout* the re-read waits ``timeout_settle_seconds`` (1 s) first, as
+  the server may still be working on the request; a 5xx or a dropped connection
+  means the server is done, so the re-read is immediate.
 * A 409 on create is not success: the plan years are re-read, and only if one
   with the same key *and the desired content* now exists is the action
   ``created`` (recovered); otherwise it fails with the server's message.
@@ -78,7 +81,10 @@ class ApplyOptions:
     concurrency: int = DEFAULT_CONCURRENCY
     create_attempts: int = DEFAULT_CREATE_ATTEMPTS
     # Pause before re-reading after an unknown outcome, so that a request the
-    # server is still processing (a slow response past our timeout) has landed.
+    # server may still be processing has landed: after a timeout (the server may
+    # not have finished) and after any other unknown outcome (5xx, dropped
+    # connection: the server has answered or closed, so it has finished).
+    timeout_settle_seconds: float = 1.0
     settle_seconds: float = 0.0
 
 
@@ -137,8 +143,11 @@ async def _create(
         except OutcomeUnknownError as exc:
             last_reason = exc.reason
             log.info("create %s attempt %d: outcome unknown (%s)", change.key, attempt, exc.reason)
-            if opts.settle_seconds > 0:
-                await asyncio.sleep(opts.settle_seconds)
+            settle = opts.settle_seconds
+            if "timeout" in exc.reason.lower():
+                settle = max(settle, opts.timeout_settle_seconds)
+            if settle > 0:
+                await asyncio.sleep(settle)
             try:
                 found = await _find_by_key(client, product_id, body)
             except Exception as read_exc:
