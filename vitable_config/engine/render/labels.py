@@ -61,7 +61,7 @@ def source_label(source: Source | None) -> str | None:
         "rollout": f"rollout {source.name}",
         "employer": "employer override",
         "variable": f"variable {source.name}",
-        "plan_year": "plan year",
+        "plan_year": "the employer's own plan year",
     }.get(source.kind, source.kind)
     if source.location is not None:
         label += f" ({source.location.file}:{source.location.line})"
