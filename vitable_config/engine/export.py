@@ -87,8 +87,8 @@ def write_export(plan_years: list[DesiredPlanYear], directory: str | Path) -> li
 
 
 def _to_desired(py: PlanYear, product_code: str, employer_name: str | None) -> DesiredPlanYear:
-    classes = {
-        (c.employment, c.family_status): DesiredClass(
+    classes: dict[tuple[str, str], DesiredClass] = {
+        (c.employment, str(c.family_status)): DesiredClass(
             employment=c.employment,
             family_status=c.family_status,
             employee_contribution_cents=c.employee_contribution_cents,
