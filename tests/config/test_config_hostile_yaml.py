@@ -90,7 +90,7 @@ def test_huge_file_refused_before_parsing(tmp_path: Path) -> None:
         fh.write("  # padding\n" * (yaml_loader.MAX_FILE_BYTES // 12 + 10))
     text = errors(path)
     assert f"{path}:1:1: error: file is too large" in text
-    assert "the limit is 5,242,880" in text
+    assert "the limit is 2,097,152" in text
 
 
 def test_binary_file(tmp_path: Path) -> None:
@@ -174,3 +174,23 @@ def test_empty_file_is_an_empty_config(tmp_path: Path, text: str) -> None:
     path = tmp_path / "c.yaml"
     path.write_text(text)
     assert load(path).plan_years == []
+
+
+def test_csv_has_its_own_larger_limit(tmp_path: Path) -> None:
+    csv_path = tmp_path / "emps.csv"
+    with csv_path.open("w") as fh:
+        fh.write("employer_id,pad\n")
+        row = "empr_r001," + "x" * 1000 + "\n"
+        fh.write(row * (yaml_loader.MAX_CSV_BYTES // len(row) + 1))
+    path = write(
+        tmp_path,
+        "c.yaml",
+        BASE_TEMPLATE
+        + """
+rollouts:
+  - {name: w, template: standard-2027, employers: {csv: emps.csv}}
+""",
+    )
+    text = errors(path)
+    assert f"{csv_path}:1:1: error: file is too large" in text
+    assert "the limit is 10,485,760" in text

@@ -26,6 +26,7 @@ from vitable_config.config.models import (
 )
 from vitable_config.config.schema_errors import problems_from_validation
 from vitable_config.config.yaml_loader import (
+    MAX_CSV_BYTES,
     LocDict,
     LocList,
     parse_yaml,
@@ -186,7 +187,7 @@ def _parse_cell(text: str) -> Any:
 def read_csv_targets(path: Path, display: str, problems: list[Problem]) -> list[Target]:
     """Targets from a CSV: header row with ``employer_id``; other columns are variables."""
     try:
-        text = read_text(path, display)
+        text = read_text(path, display, MAX_CSV_BYTES)
     except UserError as exc:
         problems.extend(exc.problems)
         return []
