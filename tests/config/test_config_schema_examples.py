@@ -56,6 +56,9 @@ def test_example_files_match_schema_and_have_modeline(example: Path) -> None:
 def test_schema_rejects_typos() -> None:
     validator = jsonschema.Draft202012Validator(config_schema())
     assert not validator.is_valid({"templates": {"t": {"coverge": {}}}})
+    assert not validator.is_valid({"templates": {"bad name": {}}})
+    assert not validator.is_valid({"employers": {"acme": {}}})
+    assert validator.is_valid({"employers": {"empr_acme": {"name": "Acme"}}})
     assert not validator.is_valid(
         {"employers": {"empr_a": {"plan_years": [{"contribution_classes": {"ft": {"XX": {}}}}]}}}
     )

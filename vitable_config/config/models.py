@@ -275,12 +275,22 @@ class Employer(_Model):
 class ConfigDocument(_Model):
     """One vitable-config file. Several files are combined section by section."""
 
-    version: Literal[1] = 1
+    version: Literal[1] = Field(1, description="Format version (1)")
     variables: Variables | None = None
-    defaults: Defaults | None = None
-    templates: dict[Name, Template] | None = None
-    rollouts: list[Rollout] | None = None
-    employers: dict[Annotated[str, PlainValidator(check_employer_id)], Employer] | None = None
+    defaults: Defaults | None = Field(
+        None, description="Lowest layer: plan-year fields applied to every plan year"
+    )
+    templates: dict[Name, Template] | None = Field(
+        None, description="Named standard offerings, e.g. standard-2027"
+    )
+    rollouts: list[Rollout] | None = Field(
+        None, description="Apply a template to many employers (CSV, list or files)"
+    )
+    employers: dict[EmployerId, Employer] | None = Field(
+        None,
+        description="Per-employer plan years: standalone, or overrides of a rollout's plan "
+        "year with the same benefit_product and coverage.start",
+    )
 
 
 class EmployerFile(EmployerTarget):

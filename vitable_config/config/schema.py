@@ -25,6 +25,7 @@ def config_schema() -> dict[str, Any]:
             {"$ref": "#/$defs/EmployerTarget"},
         ]
     }
+    _close_pattern_maps(schema)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "vitable-config configuration file",
@@ -32,6 +33,19 @@ def config_schema() -> dict[str, Any]:
         "defaults -> templates -> rollouts -> employer overrides. See docs/config-format.md.",
         **{k: v for k, v in schema.items() if k not in ("title", "description")},
     }
+
+
+def _close_pattern_maps(node: Any) -> None:
+    """Keys that do not match ``patternProperties`` (e.g. an employer id without
+    ``empr_``) are errors, as they are for the loader."""
+    if isinstance(node, dict):
+        if "patternProperties" in node:
+            node.setdefault("additionalProperties", False)
+        for value in node.values():
+            _close_pattern_maps(value)
+    elif isinstance(node, list):
+        for value in node:
+            _close_pattern_maps(value)
 
 
 def render_schema() -> str:
