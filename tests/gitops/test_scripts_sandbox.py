@@ -186,3 +186,23 @@ def test_wrong_api_key_fails_without_leaking_it(
     for path in out.iterdir():
         assert bad_key not in path.read_text(), path
     assert bad_key not in body
+
+
+def test_variables_reach_validate_as_well_as_plan(
+    tmp_path: Path,
+    sandbox: SandboxHandle,
+    api_env: dict[str, str],
+    run_script: ScriptRunner,
+) -> None:
+    config = tmp_path / "rollout"
+    shutil.copytree(REPO_ROOT / "examples" / "rollout", config)
+    _edit(config, "variables:\n  plan_year: 2027\n", "")
+    without = tmp_path / "without"
+    assert _plan(run_script, without, config, api_env) == 1
+    assert "plan_year" in (without / "stderr.log").read_text()
+    with_var = tmp_path / "with"
+    result = run_script(
+        "run-plan.sh", str(with_var), str(config), "--var", "plan_year=2027", env=api_env
+    )
+    assert result.returncode == 0, result.stderr
+    assert (with_var / "exit-code").read_text().strip() == "2", result.stderr

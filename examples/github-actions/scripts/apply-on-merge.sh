@@ -48,6 +48,7 @@ if [ -n "$saved" ] && [ -s "$saved" ]; then
     printf '### Applied the reviewed plan\n\n' | summary
   elif grep -q "plan is stale" "$work/apply-saved.err"; then
     notice "the reviewed plan is stale (the live API changed since it was made); re-planning"
+    # shellcheck disable=SC2016  # the backticks are Markdown, not a command
     printf '### The reviewed plan was stale\n\n```text\n%s\n```\n\n' \
       "$(cat "$work/apply-saved.err")" | summary
   else

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the vitable-config workflow scripts (sourced, not run).
 #
 # VITABLE_CONFIG  the CLI to run (default: vitable-config on PATH).

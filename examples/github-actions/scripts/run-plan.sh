@@ -30,7 +30,20 @@ if [ -n "${PLAN_LABEL:-}" ]; then
   printf '%s\n' "$PLAN_LABEL" > "$outdir/label"
 fi
 
-"$VITABLE_CONFIG" validate "$config" 2>> "$outdir/stderr.log"
+# validate takes the same variables as plan (--var K=V, --var-file FILE).
+validate_args=()
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case ${args[$i]} in
+    --var | --var-file)
+      validate_args+=("${args[$i]}" "${args[$((i + 1))]:-}")
+      i=$((i + 1))
+      ;;
+    --var=* | --var-file=*) validate_args+=("${args[$i]}") ;;
+  esac
+done
+
+"$VITABLE_CONFIG" validate "$config" "${validate_args[@]}" 2>> "$outdir/stderr.log"
 code=$?
 if [ "$code" -eq 0 ]; then
   "$VITABLE_CONFIG" plan "$config" --format markdown --out "$outdir/plan.json" \
