@@ -197,3 +197,11 @@ employers:
         "hint: to override a rollout's plan year, use its benefit_product and coverage.start "
         "exactly; empr_r001 has: MEC 2027-01-01 (rollout wave-1)" in text
     )
+
+
+def test_files_glob_matching_the_config_itself(tmp_path: Path) -> None:
+    path = config(tmp_path, rollout('{files: "*.yaml"}'))
+    text = errors(path)
+    assert (
+        f"{path}:1:1: error: rollout files pattern '*.yaml' matches this config file itself" in text
+    )

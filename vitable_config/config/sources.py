@@ -148,7 +148,18 @@ def load_documents(
         for pattern in _raw_files_globs(path, data):
             # A bad pattern is reported when the rollout is built.
             with contextlib.suppress(ValueError, OSError, RuntimeError):
-                target_files.update(_resolve(p) for p in glob_files(path.parent, pattern))
+                matched = {_resolve(p) for p in glob_files(path.parent, pattern)}
+                if resolved in matched:
+                    problems.append(
+                        Problem(
+                            f"rollout files pattern {pattern!r} matches this config file itself",
+                            SourceLocation(display, 1),
+                            hint="keep per-employer files in a subdirectory, e.g. "
+                            '"employers/*.yaml"',
+                        )
+                    )
+                    matched.discard(resolved)
+                target_files.update(matched)
     for resolved, errs in errors.items():
         if resolved not in target_files:
             problems.extend(errs)
