@@ -51,6 +51,14 @@ def test_workflow_parses_and_references_existing_scripts(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", WORKFLOWS)
+def test_workflow_starts_with_the_schema_modeline(name: str) -> None:
+    first = (EXAMPLES / name).read_text().splitlines()[0]
+    assert first == (
+        "# yaml-language-server: $schema=https://json.schemastore.org/github-workflow.json"
+    )
+
+
+@pytest.mark.parametrize("name", WORKFLOWS)
 def test_api_key_only_comes_from_secrets(name: str) -> None:
     text = (EXAMPLES / name).read_text()
     for line in text.splitlines():
