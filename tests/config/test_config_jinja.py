@@ -81,7 +81,6 @@ def test_cli_variable_fills_undefined(tmp_path: Path) -> None:
         "{{ '%0999999999d' % 1 }}",
         "{{ '{:>999999999}'.format(1) }}",
         "{{ label.ljust(999999999) }}",
-        "{% for i in label %}{{ config }}{% endfor %}",
         "{{ request.environ }}",
     ],
 )
@@ -100,9 +99,8 @@ def test_unsafe_attribute_message(tmp_path: Path) -> None:
 
 
 def test_output_size_is_bounded(tmp_path: Path) -> None:
-    expr = "{% for a in label %}" + "{{ plan_year }}" * 1 + "{% endfor %}" + "y" * 10_001
-    text = errors(doc(tmp_path, expr))
-    assert "longer than 10,000 characters" in text
+    text = errors(doc(tmp_path, "{{ big }}{{ big }}{{ big }}"), {"big": "x" * 4000})
+    assert "not allowed in a template: output is longer than 10,000 characters" in text
 
 
 @pytest.mark.parametrize(
@@ -111,6 +109,12 @@ def test_output_size_is_bounded(tmp_path: Path) -> None:
         ("{{ n * }}", "Jinja syntax error: unexpected 'end of print statement'"),
         ("{{ label | attr('__class__') }}", "Jinja syntax error: No filter named 'attr'"),
         ("{{ label | map('upper') }}", "Jinja syntax error: No filter named 'map'"),
+        (
+            "{% for i in label %}{% for j in label %}{% endfor %}{% endfor %}",
+            "Jinja syntax error: 'for' statements are not supported in config values",
+        ),
+        ("{% macro m() %}{% endmacro %}", "Jinja syntax error: 'macro' statements are not"),
+        ("{% include 'x' %}", "Jinja syntax error: 'include' statements are not"),
     ],
 )
 def test_syntax_errors_found_before_rendering(tmp_path: Path, expr: str, message: str) -> None:

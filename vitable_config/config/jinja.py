@@ -21,7 +21,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, Undefined, UndefinedError, meta
+from jinja2 import (
+    StrictUndefined,
+    Template,
+    TemplateSyntaxError,
+    Undefined,
+    UndefinedError,
+    meta,
+    nodes,
+)
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -99,6 +107,31 @@ def _safe_replace(value: Any, old: str, new: str, count: int | None = None) -> s
     return text.replace(str(old), str(new), -1 if count is None else count)
 
 
+_REFUSED_NODES: tuple[type[nodes.Node], ...] = (
+    nodes.For,
+    nodes.Macro,
+    nodes.CallBlock,
+    nodes.FilterBlock,
+    nodes.Include,
+    nodes.Import,
+    nodes.FromImport,
+    nodes.Extends,
+    nodes.Block,
+)
+
+
+def _refuse_statements(tree: nodes.Template) -> None:
+    """Values are small expressions: loops, macros, blocks and includes are refused,
+    which bounds rendering time by the size of the source."""
+    for node in tree.find_all(_REFUSED_NODES):
+        name = type(node).__name__.lower()
+        raise TemplateSyntaxError(
+            f"'{name}' statements are not supported in config values; use expressions "
+            "and {% if %}",
+            node.lineno,
+        )
+
+
 class _Sandbox(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**", "%"})
 
@@ -173,7 +206,9 @@ class Renderer:
             raise TemplateFailure(f"template is longer than {MAX_SOURCE_CHARS:,} characters")
         match = _SINGLE_EXPRESSION.match(source)
         try:
-            names = tuple(sorted(meta.find_undeclared_variables(self._env.parse(source))))
+            tree = self._env.parse(source)
+            _refuse_statements(tree)
+            names = tuple(sorted(meta.find_undeclared_variables(tree)))
             if match and not any(t in match.group("expr") for t in ("{{", "}}", "{%", "{#")):
                 expression = self._env.compile_expression(
                     match.group("expr"), undefined_to_none=False
@@ -264,6 +299,7 @@ def syntax_error(source: str) -> str | None:
     if len(source) > MAX_SOURCE_CHARS:
         return f"template is longer than {MAX_SOURCE_CHARS:,} characters"
     try:
+        _refuse_statements(_SYNTAX_ENV.parse(source))
         _SYNTAX_ENV.compile(source)
     except TemplateSyntaxError as exc:
         return f"Jinja syntax error: {exc.message}"
