@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import httpx
 from e2e_support import PY, live_plan_years
 
 from vitable_config.api.client import VitableClient
@@ -42,3 +43,39 @@ async def test_update_that_locked_meanwhile_fails_with_since(sandbox, write_conf
     assert result.summary_line() == "Apply: 0 created, 0 updated, 1 failed, 0 skipped"
     [live] = [p for p in live_plan_years(sandbox) if p["employer_id"] == "empr_acme"]
     assert all(c["employer_contribution_cents"] != 45000 for c in live["contribution_classes"])
+
+
+def post_plan_year(sandbox, request: dict) -> None:
+    r = httpx.post(
+        f"{sandbox.base_url}/v1/benefit-products/bprd_mec/plan-years",
+        json=request,
+        headers={"Authorization": f"Bearer {sandbox.api_key}"},
+    )
+    r.raise_for_status()
+
+
+async def test_conflict_on_create_is_success_only_with_same_content(sandbox, write_config) -> None:
+    async with client_for(sandbox) as client:
+        plan = await plan_config([write_config([PY("empr_acme"), PY("empr_r001")])], client)
+        requests = {c.key.employer_id: dict(c.request or {}) for c in plan.actionable()}
+        # Someone else creates both plan years between plan and apply: one with exactly
+        # the desired content, one with a different employer share.
+        post_plan_year(sandbox, requests["empr_acme"])
+        other = requests["empr_r001"]
+        other["contribution_classes"] = [
+            {**c, "employer_contribution_cents": 1} for c in other["contribution_classes"]
+        ]
+        post_plan_year(sandbox, other)
+        result = await apply_plan(plan, client)
+    by_employer = {r.change.key.employer_id: r for r in result.results}
+    assert (by_employer["empr_acme"].status, by_employer["empr_acme"].recovered) == (
+        "created",
+        True,
+    )
+    assert by_employer["empr_r001"].status == "failed"
+    assert "409" in (by_employer["empr_r001"].message or "")
+    counts = {e: 0 for e in by_employer}
+    for p in live_plan_years(sandbox):
+        if p["employer_id"] in counts and p["benefit_product_id"] == "bprd_mec":
+            counts[p["employer_id"]] += 1
+    assert counts == {"empr_acme": 1, "empr_r001": 1}
