@@ -66,9 +66,18 @@ def test_pending_then_apply_then_in_sync(
     assert gitops_main(["check", str(out)]) == 0  # pending changes pass the check
     assert sandbox.write_count() == 0  # planning wrote nothing
 
-    merged = run_script("apply-on-merge.sh", str(config), str(out / "plan.json"), env=api_env)
+    summary = tmp_path / "step-summary.md"
+    merged = run_script(
+        "apply-on-merge.sh",
+        str(config),
+        str(out / "plan.json"),
+        env={**api_env, "GITHUB_STEP_SUMMARY": str(summary)},
+    )
     assert merged.returncode == 0, merged.stderr
     assert "applying the reviewed plan" in merged.stdout
+    job_summary = summary.read_text()
+    assert "### Applied the reviewed plan" in job_summary
+    assert "### vitable-config plan (merge): exit 0" in job_summary
     assert "in sync: nothing (more) to apply" in merged.stdout
     assert sandbox.write_count() == 2  # exactly the two reviewed creates
 

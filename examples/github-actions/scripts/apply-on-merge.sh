@@ -61,11 +61,7 @@ fi
 
 echo "== re-planning $config"
 PLAN_LABEL="merge" bash "$here/run-plan.sh" "$work/replan" "$config"
-code=$(cat "$work/replan/exit-code")
-{
-  printf '### Plan after merge (exit %s)\n\n' "$code"
-  cat "$work/replan/plan.md"
-} | summary
+code=$(cat "$work/replan/exit-code")  # run-plan.sh put the plan in the job summary
 
 case $code in
   0)

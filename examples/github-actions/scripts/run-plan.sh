@@ -55,8 +55,18 @@ else
 fi
 echo "$code" > "$outdir/exit-code"
 
-# Show everything in the job log too.
+# Show everything in the job log, and the plan in the job summary.
 cat "$outdir/plan.md"
 cat "$outdir/stderr.log" >&2
+{
+  printf '### vitable-config plan%s: exit %s\n\n' "${PLAN_LABEL:+ ($PLAN_LABEL)}" "$code"
+  cat "$outdir/plan.md"
+  if [ -s "$outdir/stderr.log" ]; then
+    printf '\n<details><summary>Messages</summary>\n\n````text\n'
+    cat "$outdir/stderr.log"
+    printf '````\n\n</details>\n'
+  fi
+  printf '\n'
+} | summary
 notice "plan exit code $code (0 in sync, 2 changes pending, 1 error or blocked)"
 exit 0
