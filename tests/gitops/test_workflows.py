@@ -130,3 +130,16 @@ def test_cli_has_the_options_the_scripts_use() -> None:
         [str(VITABLE_CONFIG), "apply", "--help"], capture_output=True, text=True, check=True
     ).stdout
     assert "--auto-approve" in apply_help
+
+
+@pytest.mark.parametrize("name", ["plan.yml", "plan-sharded.yml", "drift.yml"])
+def test_steps_that_post_to_github_can_mask_the_api_key(name: str) -> None:
+    posting = [
+        s
+        for s in _steps(_load(name))
+        if "pr-comment.sh" in str(s.get("run", "")) or "drift-report.sh" in str(s.get("run", ""))
+    ]
+    assert posting
+    for step in posting:
+        assert step["env"]["VITABLE_CONNECT_API_KEY"] == "${{ secrets.VITABLE_CONNECT_API_KEY }}"
+        assert step["env"]["GH_TOKEN"] == "${{ github.token }}"
