@@ -5,6 +5,8 @@ only assembles them and maps errors to exit codes, in one place:
 
 * :class:`~vitable_config.errors.UserError` (and API errors the user can act on)
   → message on stderr, exit 1, no traceback;
+* click usage errors → exit 1 (not click's 2, which ``--detailed-exitcode`` uses
+  for "changes pending");
 * ``KeyboardInterrupt`` → exit 130.
 """
 
@@ -64,8 +66,10 @@ def main(argv: list[str] | None = None) -> int:
         click.echo("Aborted.", err=True)
         return 1
     except click.ClickException as exc:
+        # Usage errors (a mistyped flag) exit 1, never click's 2: with
+        # --detailed-exitcode, 2 means "changes pending" and a typo must not pass CI.
         exc.show()
-        return exc.exit_code
+        return 1
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except KeyboardInterrupt:

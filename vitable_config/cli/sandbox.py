@@ -45,7 +45,13 @@ def _probability(name: str) -> Callable[[Callable[..., None]], Callable[..., Non
 
 @click.group("sandbox")
 def command() -> None:
-    """Run a local sandbox of the Vitable Connect API (no account needed)."""
+    """Run a local sandbox of the Vitable Connect API (no account needed).
+
+    \b
+    Examples:
+      vitable-config sandbox serve --port 0 --today 2026-11-21
+      vitable-config sandbox reset
+    """
 
 
 @command.command("serve")
@@ -150,6 +156,12 @@ def serve(
 ) -> None:
     """Serve the sandbox API until interrupted (Ctrl-C).
 
+    \b
+    Examples:
+      vitable-config sandbox serve --port 0
+      vitable-config sandbox serve --state sandbox.db --latency-ms 50 --rate-limit 100
+      vitable-config sandbox serve --allow-overlap --fault-error-after 0.2 --fault-seed 7
+
     Prints the base URL and the API key to use, e.g.
 
     \b
@@ -217,7 +229,13 @@ def serve(
     help="SQLite state file to delete.",
 )
 def reset(state: Path) -> None:
-    """Delete the sandbox state (it is re-seeded on the next start)."""
+    """Delete the sandbox state (it is re-seeded on the next start).
+
+    \b
+    Example:
+      vitable-config sandbox reset
+      vitable-config sandbox reset --state sandbox.db
+    """
     removed = False
     for suffix in ("", "-wal", "-shm"):
         path = Path(f"{state}{suffix}")

@@ -1,0 +1,25 @@
+"""The one place errors become exit codes (vitable_config.cli.main)."""
+
+from __future__ import annotations
+
+import pytest
+
+from vitable_config import __version__
+from vitable_config.cli.main import main
+
+
+def test_usage_error_exits_1_not_2(capsys: pytest.CaptureFixture[str]) -> None:
+    # 2 means "changes pending" under --detailed-exitcode: a typo must never look like that.
+    assert main(["plan", "--no-such-flag", "examples/quickstart"]) == 1
+    err = capsys.readouterr().err
+    assert "No such option" in err and "Traceback" not in err
+
+
+def test_unknown_command_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plna"]) == 1
+    assert "No such command" in capsys.readouterr().err
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert __version__ in capsys.readouterr().out
