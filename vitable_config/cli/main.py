@@ -12,6 +12,7 @@ only assembles them and maps errors to exit codes, in one place:
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
@@ -23,16 +24,35 @@ from vitable_config.api.errors import (
     OutcomeUnknownError,
     TransportError,
 )
-from vitable_config.cli import apply as apply_cmd
-from vitable_config.cli import export as export_cmd
-from vitable_config.cli import plan as plan_cmd
-from vitable_config.cli import render as render_cmd
-from vitable_config.cli import sandbox as sandbox_cmd
-from vitable_config.cli import validate as validate_cmd
 from vitable_config.errors import UserError
 
+# Each command's module is imported only when that command runs (or for --help), so
+# `validate` does not pay for the HTTP client and `plan` does not pay for the server.
+COMMAND_MODULES: dict[str, str] = {
+    "validate": "vitable_config.cli.validate",
+    "render": "vitable_config.cli.render",
+    "plan": "vitable_config.cli.plan",
+    "apply": "vitable_config.cli.apply",
+    "export": "vitable_config.cli.export",
+    "sandbox": "vitable_config.cli.sandbox",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A click group whose commands are the ``command`` attribute of their module."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMAND_MODULES.get(cmd_name)
+        if module is None:
+            return None
+        command: click.Command = importlib.import_module(module).command
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="vitable-config")
 def cli() -> None:
     """Declarative configuration-as-code for the Vitable Connect benefits API.
@@ -42,14 +62,6 @@ def cli() -> None:
       vitable-config plan examples/quickstart --sandbox
       vitable-config apply examples/quickstart --sandbox --auto-approve
     """
-
-
-cli.add_command(validate_cmd.command)
-cli.add_command(render_cmd.command)
-cli.add_command(plan_cmd.command)
-cli.add_command(apply_cmd.command)
-cli.add_command(export_cmd.command)
-cli.add_command(sandbox_cmd.command)
 
 
 def main(argv: list[str] | None = None) -> int:
