@@ -6,7 +6,8 @@ JSON sent with ``--input``/``-f``) to ``$FAKE_GH_LOG`` and answers from files in
 
 * ``comments.json`` — ``gh api --paginate repos/R/issues/N/comments``
 * ``issues.json`` — ``gh api --paginate repos/R/issues?state=open...``
-* ``pr_head`` — ``gh api repos/R/commits/SHA/pulls --jq ...`` (the PR head sha)
+* ``pr_head`` — ``gh api repos/R/commits/SHA/pulls --jq '.[0].head.sha ...'``
+* ``pr_labels`` — ``gh api repos/R/commits/SHA/pulls --jq '.[0].labels[].name'``
 * ``run_id`` — ``gh run list ... --jq ...``
 * ``artifact/`` — copied into ``--dir`` by ``gh run download``
 * ``fail`` — if present, every call fails with exit 1 (an API outage)
@@ -53,7 +54,7 @@ def main(argv: list[str]) -> int:
         method = _arg(argv, "--method") or "GET"
         endpoint = next(a for a in argv[1:] if a.startswith("repos/"))
         if method == "GET" and endpoint.endswith("/pulls"):
-            return answer("pr_head")
+            return answer("pr_labels" if "labels" in (_arg(argv, "--jq") or "") else "pr_head")
         if method == "GET" and "/comments" in endpoint:
             return answer("comments.json")
         if method == "GET" and "/issues?" in endpoint:

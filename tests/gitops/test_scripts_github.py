@@ -147,11 +147,14 @@ def test_fetch_pr_plan_downloads_the_reviewed_plan(
     artifact.mkdir()
     (artifact / "plan.json").write_text('{"format_version": 1}')
     fake_gh.set("pr_head", "abc123\n")
+    fake_gh.set("pr_labels", "needs-review\nvitable-config:force\n")
     fake_gh.set("run_id", "555\n")
     dest = tmp_path / "reviewed"
     result = run_script("fetch-pr-plan.sh", "merge-sha", str(dest))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"{dest}/plan.json"
+    labels = (dest / "pr-labels.txt").read_text().splitlines()
+    assert labels == ["needs-review", "vitable-config:force"]
     run_list = next(c for c in fake_gh.calls() if c["argv"][:2] == ["run", "list"])
     assert run_list["argv"][run_list["argv"].index("--commit") + 1] == "abc123"
     assert "success" in run_list["argv"]

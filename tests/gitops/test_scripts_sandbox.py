@@ -215,3 +215,39 @@ def test_variables_reach_validate_as_well_as_plan(
     )
     assert result.returncode == 0, result.stderr
     assert (with_var / "exit-code").read_text().strip() == "2", result.stderr
+
+
+def test_safety_cap_fails_the_merge_unless_forced(
+    tmp_path: Path,
+    sandbox: SandboxHandle,
+    api_env: dict[str, str],
+    run_script: ScriptRunner,
+) -> None:
+    config = tmp_path / "rollout"
+    shutil.copytree(REPO_ROOT / "examples" / "rollout", config)
+    assert run_script("apply-on-merge.sh", str(config), env=api_env).returncode == 0
+    created = sandbox.write_count()
+    assert created >= 30
+    # One template line reaches every employer: far more than 30% of the plan years.
+    _edit(config, 'EE: {employee: "$90.00"', 'EE: {employee: "$95.00"')
+    out = tmp_path / "pr"
+    assert _plan(run_script, out, config, api_env) == 1
+    assert "safety cap" in (out / "stderr.log").read_text()
+
+    refused = run_script("apply-on-merge.sh", str(config), env=api_env)
+    assert refused.returncode == 1
+    assert sandbox.write_count() == created
+
+    forced_pr = tmp_path / "forced-pr"
+    result = run_script("run-plan.sh", str(forced_pr), str(config), "--force", env=api_env)
+    assert result.returncode == 0, result.stderr
+    assert (forced_pr / "exit-code").read_text().strip() == "2"
+    merged = run_script(
+        "apply-on-merge.sh",
+        str(config),
+        str(forced_pr / "plan.json"),
+        env={**api_env, "FORCE": "true"},
+    )
+    assert merged.returncode == 0, merged.stderr
+    assert "in sync: nothing (more) to apply" in merged.stdout
+    assert sandbox.write_count() > created + 10

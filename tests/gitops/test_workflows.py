@@ -143,3 +143,17 @@ def test_steps_that_post_to_github_can_mask_the_api_key(name: str) -> None:
     for step in posting:
         assert step["env"]["VITABLE_CONNECT_API_KEY"] == "${{ secrets.VITABLE_CONNECT_API_KEY }}"
         assert step["env"]["GH_TOKEN"] == "${{ github.token }}"
+
+
+def test_force_label_reaches_plan_and_apply() -> None:
+    for name in ("plan.yml", "plan-sharded.yml"):
+        doc = _load(name)
+        assert {"labeled", "unlabeled", "synchronize"} <= set(doc["on"]["pull_request"]["types"])
+        (step,) = [s for s in _steps(doc) if "run-plan.sh" in str(s.get("run", ""))]
+        assert "'vitable-config:force'" in step["env"]["FORCE"]
+        assert "args+=(--force)" in step["run"]
+    apply = _load("apply.yml")
+    assert apply["on"]["workflow_dispatch"]["inputs"]["force"]["default"] is False
+    assert "grep -qx 'vitable-config:force' reviewed/pr-labels.txt" in _run_text(apply)
+    (step,) = [s for s in _steps(apply) if "apply-on-merge.sh" in str(s.get("run", ""))]
+    assert "steps.fetch.outputs.force" in step["env"]["FORCE"]

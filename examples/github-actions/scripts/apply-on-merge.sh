@@ -11,7 +11,9 @@
 #      covers a stale or missing saved plan and changes merged since the PR's plan;
 #    ON_STALE=fail: apply nothing more; fail if anything is still different (the
 #      fresh plan is in the job summary; re-run with ON_STALE=replan to apply it).
-# Blocked changes and errors fail the job at any step.
+# Blocked changes and errors fail the job at any step. FORCE=true passes --force (the
+# safety cap on mass updates) to every plan and apply: apply.yml sets it when the
+# merged pull request carries the label `vitable-config:force`.
 #
 # Exit: 0 when the live API matches CONFIG_PATH at the end, 1 otherwise.
 set -uo pipefail
@@ -34,13 +36,19 @@ case $on_stale in
     ;;
 esac
 
+force_args=()
+if [ "${FORCE:-false}" = "true" ]; then
+  force_args=(--force)
+  notice "FORCE=true: the safety cap on mass updates is overridden"
+fi
+
 work=${APPLY_WORKDIR:-$(mktemp -d)}
 mkdir -p "$work"
 stale_or_missing=1
 
 if [ -n "$saved" ] && [ -s "$saved" ]; then
   echo "== applying the reviewed plan $saved"
-  "$VITABLE_CONFIG" apply "$saved" --auto-approve 2> "$work/apply-saved.err"
+  "$VITABLE_CONFIG" apply "$saved" --auto-approve "${force_args[@]}" 2> "$work/apply-saved.err"
   code=$?
   cat "$work/apply-saved.err" >&2
   if [ "$code" -eq 0 ]; then
@@ -60,7 +68,7 @@ else
 fi
 
 echo "== re-planning $config"
-PLAN_LABEL="merge" bash "$here/run-plan.sh" "$work/replan" "$config"
+PLAN_LABEL="merge" bash "$here/run-plan.sh" "$work/replan" "$config" "${force_args[@]}"
 code=$(cat "$work/replan/exit-code")  # run-plan.sh put the plan in the job summary
 
 case $code in
@@ -78,7 +86,7 @@ case $code in
       exit 1
     fi
     echo "== applying the fresh plan"
-    "$VITABLE_CONFIG" apply "$work/replan/plan.json" --auto-approve
+    "$VITABLE_CONFIG" apply "$work/replan/plan.json" --auto-approve "${force_args[@]}"
     exit $?
     ;;
   *)
