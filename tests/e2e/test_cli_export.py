@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from e2e_support import PY, api_args, run_cli, writes
 
 
@@ -14,7 +16,16 @@ def test_export_round_trip(sandbox, write_config, tmp_path) -> None:
     out = tmp_path / "exported"
     exported = run_cli(["export", "-o", out, *api_args(sandbox)])
     assert exported.code == 0, exported.err
-    assert sorted(p.name for p in out.iterdir()) == ["empr_acme.yaml", "empr_globex.yaml"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "config.schema.json",
+        "empr_acme.yaml",
+        "empr_globex.yaml",
+    ]
+    # The modeline points at the schema written beside the files, wherever they are.
+    first_line = (out / "empr_acme.yaml").read_text().splitlines()[0]
+    assert first_line == "# yaml-language-server: $schema=config.schema.json"
+    schema = json.loads((out / "config.schema.json").read_text())
+    assert schema["title"] == "vitable-config configuration file"
     assert "Exported 4 plan years for 2 employers" in exported.out  # + globex's seeded 2026
     assert len(writes(sandbox)) == n, "export only reads"
 

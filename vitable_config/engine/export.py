@@ -11,6 +11,7 @@ config file per employer (``DIR/empr_acme.yaml``) with the config package's
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import defaultdict
 from pathlib import Path
 from typing import Protocol
@@ -69,19 +70,31 @@ async def export_live(client: ExportReader, *, scope: Scope | None = None) -> li
     return out
 
 
+SCHEMA_FILE = "config.schema.json"
+
+
 def write_export(plan_years: list[DesiredPlanYear], directory: str | Path) -> list[Path]:
-    """Write one config file per employer into ``directory``; return the paths written."""
+    """Write one config file per employer into ``directory``; return the paths written.
+
+    The config JSON Schema is written beside them (``config.schema.json``) and every
+    file's modeline points at it, so editors validate the exported files wherever the
+    directory ends up.
+    """
     from vitable_config.config import dump_plan_years
+    from vitable_config.config.schema import config_schema
 
     target = Path(directory)
     target.mkdir(parents=True, exist_ok=True)
+    schema_path = target / SCHEMA_FILE
+    schema_path.write_text(json.dumps(config_schema(), indent=2) + "\n", encoding="utf-8")
     by_employer: dict[str, list[DesiredPlanYear]] = defaultdict(list)
     for py in plan_years:
         by_employer[py.employer_id].append(py)
     written: list[Path] = []
     for employer_id in sorted(by_employer):
         path = target / f"{employer_id}.yaml"
-        path.write_text(dump_plan_years(by_employer[employer_id]), encoding="utf-8")
+        text = dump_plan_years(by_employer[employer_id], schema_ref=SCHEMA_FILE)
+        path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
 
