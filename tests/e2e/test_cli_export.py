@@ -49,7 +49,7 @@ def test_export_scope(sandbox, write_config, tmp_path) -> None:
         ["export", "--employer", "empr_a*", "--product", "MEC", "-o", out, *api_args(sandbox)]
     )
     assert r.code == 0, r.err
-    assert [p.name for p in out.iterdir()] == ["empr_acme.yaml"]
+    assert sorted(p.name for p in out.iterdir()) == ["config.schema.json", "empr_acme.yaml"]
     text = (out / "empr_acme.yaml").read_text()
     assert "MEC" in text and "VD" not in text
     plan = run_cli(["plan", out, "--product", "MEC", "--detailed-exitcode", *api_args(sandbox)])
