@@ -104,11 +104,12 @@ def test_drift_opens_then_updates_then_closes_the_issue(
     assert write["input"]["body"].startswith(marker_for("drift"))
     assert "Drift detected" in write["input"]["body"]
     listing = next(c for c in fake_gh.calls() if "--paginate" in c["argv"])
-    assert "creator=github-actions%5Bbot%5D" in listing["argv"][-1]
+    assert listing["argv"][-1] == "repos/acme/benefits/issues?state=open&per_page=100"
 
     fake_gh.log.unlink()
     existing = {"number": 9, "id": 999, "body": write["input"]["body"], "user": BOT}
-    fake_gh.set("issues.json", [existing])
+    impostor = {"number": 10, "id": 1000, "body": write["input"]["body"], "user": {"login": "eve"}}
+    fake_gh.set("issues.json", [existing, impostor])
     updated = run_script("drift-report.sh", str(drift))
     assert updated.returncode == 0, updated.stderr
     (write,) = fake_gh.writes()

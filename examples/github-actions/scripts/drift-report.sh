@@ -34,13 +34,9 @@ if [ "$checked" -ne 0 ]; then
   outcome=error
 fi
 
-creator_filter=""
-if [ -n "$author" ]; then
-  encoded=${author//\[/%5B}
-  encoded=${encoded//\]/%5D}
-  creator_filter="&creator=$encoded"
-fi
-gh api --paginate "repos/$repo/issues?state=open&per_page=100$creator_filter" > "$work/issues.json"
+# Every open issue, filtered here by marker and author: no label to create first, and
+# no server-side filter whose spelling for bot accounts could silently match nothing.
+gh api --paginate "repos/$repo/issues?state=open&per_page=100" > "$work/issues.json"
 author_args=()
 if [ -n "$author" ]; then
   author_args=(--author "$author")
