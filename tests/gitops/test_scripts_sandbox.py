@@ -8,15 +8,19 @@ stale and missing saved plans.
 from __future__ import annotations
 
 import json
+import re
 import shutil
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from gitops_support import REPO_ROOT, FakeGitHub, ScriptRunner
 
 from vitable_config.gitops.cli import main as gitops_main
+from vitable_config.gitops.comment import build_comment_body
 from vitable_config.gitops.rundir import read_run
 from vitable_config.sandbox import SandboxHandle
 
@@ -251,3 +255,81 @@ def test_safety_cap_fails_the_merge_unless_forced(
     assert merged.returncode == 0, merged.stderr
     assert "in sync: nothing (more) to apply" in merged.stdout
     assert sandbox.write_count() > created + 10
+
+
+def test_huge_real_plan_fits_the_comment_end_to_end(
+    tmp_path: Path,
+    make_sandbox: Callable[..., SandboxHandle],
+    run_script: ScriptRunner,
+    fake_gh: FakeGitHub,
+) -> None:
+    """300 employers: the real renderer's Markdown, then the comment, stay under 65,000."""
+    count = 300
+    employers = [
+        {"id": f"empr_big{i:04d}", "name": f"Big {i}", "legal_name": f"Big {i} LLC"}
+        for i in range(count)
+    ]
+    seed = {
+        "benefit_products": [
+            {
+                "id": "bprd_mec",
+                "name": "Vitable MEC",
+                "product_code": "MEC",
+                "category": "Medical",
+                "carrier_plans": [
+                    {"id": "cplan_mec_core", "name": "Core", "monthly_premium_cents": 8900}
+                ],
+            }
+        ],
+        "employers": employers,
+    }
+    seed_file = tmp_path / "seed.yaml"
+    seed_file.write_text(yaml.safe_dump(seed))
+    sandbox = make_sandbox(seed_file=seed_file)
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "employers.csv").write_text(
+        "employer_id\n" + "".join(f"{e['id']}\n" for e in employers)
+    )
+    (config / "vitable.yaml").write_text(
+        """version: 1
+defaults:
+  coverage: {start: 2027-01-01, end: 2027-12-31}
+  open_enrollment: {start: 2026-12-01, end: 2026-12-15}
+templates:
+  standard:
+    benefit_product: MEC
+    contribution_classes:
+      full_time:
+        EE: {employee: "$45.00", employer: "$380.00"}
+        ES: {employee: "$120.00", employer: "$650.00"}
+        EF: {employee: "$180.00", employer: "$900.00"}
+rollouts:
+  - name: everyone
+    template: standard
+    employers: {csv: employers.csv}
+"""
+    )
+    env = {"VITABLE_CONNECT_BASE_URL": sandbox.base_url, "VITABLE_CONNECT_API_KEY": sandbox.api_key}
+    out = tmp_path / "out"
+    assert _plan(run_script, out, config, env) == 2, (out / "stderr.log").read_text()
+    markdown = (out / "plan.md").read_text()
+    assert f"{count} to create" in markdown
+    assert 60_000 < len(markdown) <= 65_000  # the renderer kept it under its own budget
+
+    fake_gh.set("comments.json", [])
+    posted = run_script("pr-comment.sh", "9", str(out), env=env)
+    assert posted.returncode == 0, posted.stderr
+    body = fake_gh.writes()[0]["input"]["body"]
+    assert len(body) <= 65_000
+    assert body.startswith("<!-- vitable-config-plan -->")
+    assert f"**Plan: {count} to create" in body  # the summary always survives
+    # The reader is told that something was left out (by the renderer or the comment).
+    assert "**Truncated:**" in body or "Plan truncated" in body
+    assert body.rstrip().endswith("</sub>")  # the footer too
+
+    # The comment's own cut on the real renderer output: balanced fences and <details>.
+    smaller = build_comment_body([read_run(out)], max_chars=30_000)
+    assert len(smaller) <= 30_000 and "Plan truncated" in smaller
+    assert smaller.count("<details") == smaller.count("</details>")
+    assert len(re.findall(r"^\s*```", smaller, flags=re.M)) % 2 == 0
