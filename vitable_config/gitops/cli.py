@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TextIO
 
 import click
 
@@ -113,9 +114,7 @@ def comment_body(
     show_default=True,
     help="'id' for comments, 'number' for issues.",
 )
-def find_comment(
-    listing: click.utils.LazyFile, key: str | None, author: str | None, id_field: str
-) -> int:
+def find_comment(listing: TextIO, key: str | None, author: str | None, id_field: str) -> int:
     """Decide whether to update the previous plan comment or create one.
 
     Reads a GitHub listing (LISTING, '-' for stdin; `gh api --paginate` output is fine)
