@@ -23,3 +23,14 @@ def test_unknown_command_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--version"]) == 0
     assert __version__ in capsys.readouterr().out
+
+
+def test_top_level_python_api_names_resolve() -> None:
+    import vitable_config
+    from vitable_config.engine import run
+
+    for name in vitable_config.__all__:
+        assert getattr(vitable_config, name) is not None
+    assert vitable_config.plan_config is run.plan_config
+    with pytest.raises(AttributeError):
+        _ = vitable_config.no_such_name

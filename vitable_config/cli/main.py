@@ -35,6 +35,7 @@ COMMAND_MODULES: dict[str, str] = {
     "apply": "vitable_config.cli.apply",
     "export": "vitable_config.cli.export",
     "sandbox": "vitable_config.cli.sandbox",
+    "gitops": "vitable_config.gitops.cli",
 }
 
 
