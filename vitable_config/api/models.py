@@ -82,12 +82,16 @@ class BenefitProduct(ResponseModel):
 # --- plan years ---------------------------------------------------------------
 
 
+MAX_JSON_CENTS = 2**53 - 1
+
+
 class ContributionClassInput(RequestModel):
     employment: str = Field(min_length=1)
     family_status: CoverageTier
-    # strict: cents are JSON integers (no "12" strings, 12.0 floats or booleans)
-    employee_contribution_cents: int = Field(ge=0, strict=True)
-    employer_contribution_cents: int = Field(ge=0, strict=True)
+    # strict: cents are JSON integers (no "12" strings, 12.0 floats or booleans);
+    # at most 2**53 - 1, the largest integer every JSON reader keeps exactly
+    employee_contribution_cents: int = Field(ge=0, le=MAX_JSON_CENTS, strict=True)
+    employer_contribution_cents: int = Field(ge=0, le=MAX_JSON_CENTS, strict=True)
 
 
 class ContributionClass(ResponseModel):

@@ -202,7 +202,8 @@ def read_csv_targets(path: Path, display: str, problems: list[Problem]) -> list[
     except UserError as exc:
         problems.extend(exc.problems)
         return []
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: an unclosed quote is an error, not a cell running to the end of the file
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader)
     except StopIteration:

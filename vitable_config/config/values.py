@@ -14,6 +14,7 @@ DATE_EXPECTED = "a date written YYYY-MM-DD, e.g. 2027-01-01"
 
 _DOLLARS = re.compile(r"^\$(\d{1,12})(?:\.(\d{2}))?$")
 _DIGITS = re.compile(r"^\d{1,14}$")
+MAX_CENTS = 10**14 - 1  # the most "$999999999999.99" or 14 rendered digits can say
 
 
 def is_template(value: object) -> bool:
@@ -33,6 +34,8 @@ def parse_cents(value: object, *, rendered: bool = False) -> int:
     if isinstance(value, int):
         if value < 0:
             raise ValueError(f"expected {CENTS_EXPECTED} (at least 0), got {value}")
+        if value > MAX_CENTS:
+            raise ValueError(f"expected {CENTS_EXPECTED} (at most {MAX_CENTS}), got {value}")
         return value
     if isinstance(value, float) and rendered and value.is_integer():
         return parse_cents(int(value))

@@ -124,7 +124,25 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[misc,valid-type]
             result.locs.append(self.loc(child))
         return result
 
+    def construct_checked_timestamp(self, node: ScalarNode) -> Any:
+        """A YAML date such as ``2027-02-30`` that is not a real date: a problem at its
+        line (PyYAML itself would raise a bare ValueError), and the text is kept."""
+        try:
+            return self.construct_yaml_timestamp(node)
+        except ValueError as exc:
+            self.problems.append(
+                Problem(
+                    f"invalid date {node.value!r}: {exc}",
+                    self.loc(node),
+                    hint="use a real calendar date as YYYY-MM-DD, e.g. 2027-01-31",
+                )
+            )
+            return node.value
 
+
+_LocatingLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp", _LocatingLoader.construct_checked_timestamp
+)
 _LocatingLoader.add_constructor("tag:yaml.org,2002:map", _LocatingLoader.construct_located_mapping)
 _LocatingLoader.add_constructor("tag:yaml.org,2002:seq", _LocatingLoader.construct_located_sequence)
 

@@ -1,0 +1,85 @@
+"""Regressions for bugs the hostile corpus and the fuzzers found (each failed before its fix)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from rel_support import api_args, run_cli
+
+from vitable_config.config.values import MAX_CENTS, parse_cents
+from vitable_config.config.yaml_loader import parse_yaml
+from vitable_config.errors import UserError
+from vitable_config.sandbox import SandboxHandle
+
+
+def test_impossible_unquoted_yaml_date_is_a_located_error_not_a_traceback() -> None:
+    # PyYAML turned 2027-02-30 into a bare ValueError that escaped the CLI.
+    with pytest.raises(UserError) as info:
+        parse_yaml("coverage:\n  start: 2027-02-30\n", "c.yaml")
+    assert "c.yaml:2:10: error: invalid date '2027-02-30'" in info.value.format()
+
+
+def test_cents_beyond_the_limit_are_refused_by_the_config() -> None:
+    assert parse_cents(MAX_CENTS) == MAX_CENTS
+    with pytest.raises(ValueError, match="at most"):
+        parse_cents(MAX_CENTS + 1)
+
+
+def test_unclosed_csv_quote_is_an_error(tmp_path: Path) -> None:
+    # Python's csv reader silently ran the cell to the end of the file.
+    (tmp_path / "employers.csv").write_text('employer_id,label\nempr_r001,"open\n')
+    (tmp_path / "c.yaml").write_text(
+        "version: 1\ntemplates:\n  t:\n    benefit_product: MEC\n"
+        "    coverage: {start: 2027-01-01, end: 2027-12-31}\n"
+        "    open_enrollment: {start: 2026-12-01, end: 2026-12-15}\n"
+        "    contribution_classes: {full_time: {EE: {employee: 1, employer: 2}}}\n"
+        "rollouts:\n  - name: a\n    template: t\n    employers: {csv: employers.csv}\n"
+    )
+    result = run_cli(["validate", tmp_path / "c.yaml"])
+    assert result.code == 1
+    assert "employers.csv:2:1: error: invalid CSV: unexpected end of data" in result.err
+
+
+@pytest.mark.parametrize("cents", [2**63, 10**30, 2**53])
+def test_sandbox_refuses_huge_cents_with_422_not_500(
+    module_sandbox: SandboxHandle, cents: int
+) -> None:
+    # SQLite cannot store them: the sandbox answered 500 (OverflowError) before.
+    sb = module_sandbox
+    body = {
+        "employer_id": "empr_r001",
+        "coverage_start": "2035-01-01",
+        "coverage_end": "2035-12-31",
+        "open_enrollment_start": "2034-12-01",
+        "open_enrollment_end": "2034-12-15",
+        "contribution_classes": [
+            {
+                "employment": "full_time",
+                "family_status": "EE",
+                "employee_contribution_cents": cents,
+                "employer_contribution_cents": 1,
+            }
+        ],
+    }
+    response = httpx.post(
+        f"{sb.base_url}/v1/benefit-products/bprd_mec/plan-years",
+        json=body,
+        headers={"Authorization": f"Bearer {sb.api_key}"},
+    )
+    assert response.status_code == 422, response.text
+    assert "employee_contribution_cents" in response.json()["message"]
+    assert not [p for p in sb.list_all_plan_years() if str(p["coverage_start"]) == "2035-01-01"]
+
+
+def test_apply_with_a_key_never_reaches_the_api_for_bad_input(
+    module_sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    bad = tmp_path / "c.yaml"
+    bad.write_text("version: 1\nemployers:\n  empr_r001:\n    plan_years: 5\n")
+    sb = module_sandbox
+    sb.clear_request_log()
+    result = run_cli(["apply", bad, "--auto-approve", *api_args(sb.base_url, sb.api_key)])
+    assert result.code == 1
+    assert sb.request_log == []
