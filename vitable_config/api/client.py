@@ -101,13 +101,18 @@ class VitableClient:
         concurrent_pages: int = 1,
         transport: httpx.AsyncBaseTransport | None = None,
         on_request: OnRequest | None = None,
+        adaptive_rate: bool = True,
     ) -> None:
         self.settings = settings
         self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
         self.concurrent_pages = max(1, concurrent_pages)
         self.stats = ClientStats()
         self._on_request = on_request
-        self._gate = RequestGate(max_concurrency=max_concurrency, rate_limit=rate_limit)
+        # adaptive_rate: learn the server's rate from 429s and pace requests to it
+        # (see vitable_config.api.ratelimit); off only for tests of raw 429 handling.
+        self._gate = RequestGate(
+            max_concurrency=max_concurrency, rate_limit=rate_limit, adaptive=adaptive_rate
+        )
         self._secret = settings.api_key.get_secret_value()
         self._http = httpx.AsyncClient(
             base_url=settings.base_url,
@@ -147,6 +152,11 @@ class VitableClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+    @property
+    def learned_rate(self) -> float | None:
+        """Requests/second learned from the server's 429s (None: none seen)."""
+        return self._gate.learned_rate
 
     # --- benefit products ---------------------------------------------------
 
@@ -343,7 +353,7 @@ class VitableClient:
         attempt: int,
     ) -> Any:
         shown = f"{path}?{httpx.QueryParams(params)}" if params else path
-        async with self._gate.admit():
+        async with self._gate.admit() as admitted_at:
             started = perf_counter()
             try:
                 response = await self._http.request(method, path, params=params, json=payload)
@@ -353,6 +363,13 @@ class VitableClient:
                 raise self._transport_failure(method, path, exc) from exc
             elapsed = (perf_counter() - started) * 1000
         self._record(method, shown, response.status_code, elapsed, attempt, None)
+        if response.status_code == 429:
+            delay = _retry_after(response.headers)
+            if delay is not None and delay > self.retry_policy.max_retry_after:
+                delay = None  # not waited for: do not pause other requests either
+            self._gate.rate_limited(admitted_at, delay)
+        else:
+            self._gate.answered()
         if response.is_success:
             return self._decode(response, method, path)
         raise self._status_failure(method, path, response)
