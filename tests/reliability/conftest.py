@@ -32,7 +32,8 @@ def key_never_in_output(
     caplog: pytest.LogCaptureFixture,
 ) -> Iterator[None]:
     monkeypatch.setenv("VITABLE_SANDBOX_API_KEY", secret_key)
-    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.INFO)  # httpcore's DEBUG traces are large and carry no headers
+    caplog.set_level(logging.DEBUG, logger="vitable_config")
     yield
     out, err = capfd.readouterr()
     leaks = [where for where, text in (("stdout", out), ("stderr", err)) if secret_key in text]

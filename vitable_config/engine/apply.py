@@ -186,15 +186,58 @@ async def _update(change: PlanYearChange, client: PlanYearWriter) -> ActionResul
     body = PlanYearUpdate.model_validate(change.request)
     try:
         updated = await client.update_plan_year(change.live_id, body)
-    except ConflictError as exc:
-        if exc.app_error_code == "plan_year_locked":
+    except (ApiError, TransportError) as exc:
+        # The client retries a PUT; an earlier attempt may have committed before the
+        # last one failed (500 after the write, then 429s). Read before saying "failed".
+        confirmed = await _update_is_live(client, change.live_id, body)
+        if confirmed is True:
+            return ActionResult(
+                change,
+                "updated",
+                change.live_id,
+                f"the last attempt failed ({_describe(exc)}) but re-reading shows the "
+                "update was applied",
+            )
+        if isinstance(exc, ConflictError) and exc.app_error_code == "plan_year_locked":
             return ActionResult(
                 change, "failed", change.live_id, await _locked_message(change, client, exc)
             )
-        return ActionResult(change, "failed", change.live_id, _describe(exc))
-    except (ApiError, TransportError) as exc:
+        if confirmed is None:
+            return ActionResult(
+                change,
+                "failed",
+                change.live_id,
+                f"outcome unknown: {_describe(exc)}, and re-reading the plan year failed; "
+                "re-run to converge",
+            )
         return ActionResult(change, "failed", change.live_id, _describe(exc))
     return ActionResult(change, "updated", updated.id)
+
+
+async def _update_is_live(
+    client: PlanYearWriter, plan_year_id: str, body: PlanYearUpdate
+) -> bool | None:
+    """Does the live plan year already carry every field of ``body``? None: unreadable."""
+    try:
+        live = await client.get_plan_year(plan_year_id)
+    except Exception:
+        log.debug("could not re-read plan year %s after a failed update", plan_year_id)
+        return None
+    if body.contribution_classes is not None and _classes(live.contribution_classes) != _classes(
+        body.contribution_classes
+    ):
+        return False
+    if (
+        body.open_enrollment_start is not None
+        and live.open_enrollment_start_date != body.open_enrollment_start
+    ):
+        return False
+    if (
+        body.open_enrollment_end is not None
+        and live.open_enrollment_end_date != body.open_enrollment_end
+    ):
+        return False
+    return body.status is None or live.status == body.status
 
 
 async def _find_by_key(
