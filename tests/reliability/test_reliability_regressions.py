@@ -83,3 +83,24 @@ def test_apply_with_a_key_never_reaches_the_api_for_bad_input(
     result = run_cli(["apply", bad, "--auto-approve", *api_args(sb.base_url, sb.api_key)])
     assert result.code == 1
     assert sb.request_log == []
+
+
+def test_tls_failures_are_not_retried() -> None:
+    # A bad certificate or a plain-http server behind https:// was retried five
+    # times with backoff (~9 s) before failing; neither can fix itself.
+    import ssl
+
+    import httpx
+
+    from vitable_config.api.retry import Decision, decide_transport_error
+
+    def connect_error(cause: BaseException) -> httpx.ConnectError:
+        try:
+            raise httpx.ConnectError(str(cause)) from cause
+        except httpx.ConnectError as exc:
+            return exc
+
+    cert = ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] self-signed")
+    assert decide_transport_error("GET", connect_error(cert)) is Decision.FAIL
+    refused = ConnectionRefusedError(111, "Connection refused")
+    assert decide_transport_error("GET", connect_error(refused)) is Decision.RETRY

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import email.utils
 import enum
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -176,8 +177,25 @@ def decide_status(method: str, status: int, headers: Mapping[str, str]) -> Decis
     return Decision.FAIL
 
 
+def is_permanent_tls_failure(exc: BaseException) -> bool:
+    """A certificate that fails verification, or a plain-http server behind an https
+    URL: retrying cannot fix either, so they fail at once."""
+    cause: BaseException | None = exc
+    for _ in range(5):
+        cause = cause.__cause__ or cause.__context__ if cause is not None else None
+        if cause is None:
+            return False
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return True
+        if isinstance(cause, ssl.SSLError) and cause.reason == "WRONG_VERSION_NUMBER":
+            return True
+    return False
+
+
 def decide_transport_error(method: str, exc: Exception) -> Decision:
     """Decide what a transport exception means for this method."""
+    if isinstance(exc, httpx.ConnectError) and is_permanent_tls_failure(exc):
+        return Decision.FAIL
     if isinstance(exc, NOT_SENT_ERRORS):
         return Decision.RETRY
     if isinstance(exc, CONFIG_ERRORS):
