@@ -30,6 +30,8 @@ from vitable_config.desired import DesiredPlanYear, DesiredState
 from vitable_config.errors import Problem, UserError
 
 T = TypeVar("T")
+A = TypeVar("A")
+B = TypeVar("B")
 PairKey = tuple[str, str]  # (employer_id, benefit_product_id)
 ReadStrategy = Literal["per-product", "per-employer", "none"]
 
@@ -236,6 +238,19 @@ async def _run_all(calls: Iterable[Callable[[], Awaitable[T]]]) -> list[T]:
         raise
 
 
+async def _both(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
+    """Await two calls concurrently; on a failure the other is cancelled and the
+    original exception is raised as is (like :func:`_run_all`)."""
+    tasks = (asyncio.ensure_future(first), asyncio.ensure_future(second))
+    try:
+        return await asyncio.gather(tasks[0], tasks[1])
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
 async def _fetch_employers_one_by_one(
     client: LiveReader, employer_ids: list[str]
 ) -> tuple[dict[str, str], set[str]]:
@@ -249,6 +264,23 @@ async def _fetch_employers_one_by_one(
     names = {eid: emp.name for eid, emp in results if emp is not None}
     missing = {eid for eid, emp in results if emp is None}
     return names, missing
+
+
+async def _read_employers(
+    client: LiveReader, employer_ids: list[str]
+) -> tuple[dict[str, str], set[str], int | None]:
+    """(names of configured employers, unknown ones, employers in the account if listed).
+
+    Few configured employers: concurrent ``get_employer``; many: ``list_employers``."""
+    if len(employer_ids) <= FEW_EMPLOYERS:
+        names, missing = await _fetch_employers_one_by_one(client, employer_ids)
+        return names, missing, None
+    everyone = await client.list_employers(
+        limit=PAGE_LIMIT, concurrent_pages=page_window(len(employer_ids))
+    )
+    all_names = {e.id: e.name for e in everyone}
+    names = {eid: all_names[eid] for eid in employer_ids if eid in all_names}
+    return names, set(employer_ids) - set(names), len(everyone)
 
 
 def choose_strategy(configured: int, total_employers: int | None) -> ReadStrategy:
@@ -274,27 +306,17 @@ async def read_live_state(
     referenced/managed (e.g. a ``--product`` scope); a product the filter
     rejects counts as unknown.
     """
-    products = list(await client.list_benefit_products())
+    employer_ids = sorted(desired.employer_ids)
+    # Products and employers do not depend on each other: one round trip for both.
+    products, (names, missing, total_employers) = await _both(
+        client.list_benefit_products(), _read_employers(client, employer_ids)
+    )
     if products_filter is not None:
         products = [p for p in products if products_filter(p)]
     refs = resolve_product_refs(desired.plan_years, products)
     pairs = managed_pairs(desired.plan_years, refs)
-    employer_ids = sorted(desired.employer_ids)
-    first = _first_locations(desired.plan_years)
-
-    total_employers: int | None = None
-    if len(employer_ids) <= FEW_EMPLOYERS:
-        names, missing = await _fetch_employers_one_by_one(client, employer_ids)
-    else:
-        everyone = await client.list_employers(
-            limit=PAGE_LIMIT, concurrent_pages=page_window(len(employer_ids))
-        )
-        total_employers = len(everyone)
-        all_names = {e.id: e.name for e in everyone}
-        names = {eid: all_names[eid] for eid in employer_ids if eid in all_names}
-        missing = set(employer_ids) - set(names)
     if missing:
-        raise _unknown_employers_error(missing, first)
+        raise _unknown_employers_error(missing, _first_locations(desired.plan_years))
 
     strategy = choose_strategy(len(employer_ids), total_employers)
     calls: list[Callable[[], Awaitable[list[PlanYear]]]]
