@@ -104,3 +104,89 @@ def test_tls_failures_are_not_retried() -> None:
     assert decide_transport_error("GET", connect_error(cert)) is Decision.FAIL
     refused = ConnectionRefusedError(111, "Connection refused")
     assert decide_transport_error("GET", connect_error(refused)) is Decision.RETRY
+
+
+@pytest.mark.parametrize("page", [2**63, 41009205611227316224, 10**6 + 1])
+def test_sandbox_refuses_a_huge_page_with_422_not_500(
+    module_sandbox: SandboxHandle, page: int
+) -> None:
+    # schemathesis: OFFSET overflowed SQLite's integer -> 500 OverflowError/IntegrityError.
+    sb = module_sandbox
+    for path in ("/v1/benefit-products", "/v1/benefit-products/bprd_mec/plan-years"):
+        response = httpx.get(
+            f"{sb.base_url}{path}",
+            params={"page": page},
+            headers={"Authorization": f"Bearer {sb.api_key}"},
+        )
+        assert response.status_code == 422, response.text
+        assert "page" in response.json()["message"]
+
+
+def test_sandbox_405_allows_every_method_of_the_path(module_sandbox: SandboxHandle) -> None:
+    # schemathesis: Allow said "GET" on /v1/employers, which also takes POST.
+    sb = module_sandbox
+    response = httpx.request(
+        "OPTIONS", f"{sb.base_url}/v1/employers", headers={"Authorization": f"Bearer {sb.api_key}"}
+    )
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
+
+
+def test_sandbox_documents_400_for_a_body_that_is_not_json(module_sandbox: SandboxHandle) -> None:
+    # schemathesis: a non-JSON body got 400, a status the OpenAPI document did not list.
+    from vitable_config.sandbox.openapi import openapi_document
+
+    sb = module_sandbox
+    response = httpx.post(
+        f"{sb.base_url}/v1/employers",
+        content=b"\xff\xfe not json",
+        headers={"Authorization": f"Bearer {sb.api_key}", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    paths = openapi_document()["paths"]
+    for path, method in [
+        ("/v1/employers", "post"),
+        ("/v1/benefit-products/{benefit_product_id}/plan-years", "post"),
+        ("/v1/plan-years/{plan_year_id}", "put"),
+        ("/v1/enrollments/{enrollment_id}/reissue", "post"),
+    ]:
+        assert "400" in paths[path][method]["responses"], (path, method)
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        (
+            "/v1/employers/empr_globex/benefit-eligibility-policy",
+            {"name": "p", "effective_date": 0, "rules": []},
+        ),
+        (
+            "/v1/benefit-products/bprd_mec/plan-years",
+            {
+                "employer_id": "empr_r001",
+                "coverage_start": 1893456000,  # 2030-01-01 as a Unix time
+                "coverage_end": "2030-12-31",
+                "open_enrollment_start": "2029-12-01",
+                "open_enrollment_end": "2029-12-15",
+                "contribution_classes": [
+                    {
+                        "employment": "full_time",
+                        "family_status": "EE",
+                        "employee_contribution_cents": 1,
+                        "employer_contribution_cents": 1,
+                    }
+                ],
+            },
+        ),
+    ],
+)
+def test_sandbox_refuses_a_number_as_a_date(
+    module_sandbox: SandboxHandle, path: str, body: dict
+) -> None:
+    # schemathesis: {"effective_date": 0} was accepted as 1970-01-01.
+    sb = module_sandbox
+    response = httpx.post(
+        f"{sb.base_url}{path}", json=body, headers={"Authorization": f"Bearer {sb.api_key}"}
+    )
+    assert response.status_code == 422, response.text
+    assert "not a number" in response.json()["message"]

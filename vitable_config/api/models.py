@@ -12,9 +12,9 @@ These models are shared by the client and the sandbox server.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 CoverageTier = Literal["Unspecified", "EE", "ES", "EC", "EF"]
 PlanYearStatus = Literal["draft", "open_enrollment", "active", "expired"]
@@ -47,6 +47,17 @@ PRODUCT_CODES: tuple[str, ...] = ProductCode.__args__  # type: ignore[attr-defin
 
 class ResponseModel(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=False)
+
+
+def _date_not_number(value: object) -> object:
+    """Pydantic reads a number as a Unix time (``0`` -> 1970-01-01); a request date
+    must be written as a date (found by schemathesis)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("expected a date written YYYY-MM-DD, not a number")
+    return value
+
+
+RequestDate = Annotated[date, BeforeValidator(_date_not_number)]
 
 
 class RequestModel(BaseModel):
@@ -114,17 +125,17 @@ class Plan(ResponseModel):
 
 class PlanYearCreate(RequestModel):
     employer_id: str
-    coverage_start: date
-    coverage_end: date
-    open_enrollment_start: date
-    open_enrollment_end: date
+    coverage_start: RequestDate
+    coverage_end: RequestDate
+    open_enrollment_start: RequestDate
+    open_enrollment_end: RequestDate
     contribution_classes: list[ContributionClassInput] = Field(min_length=1)
 
 
 class PlanYearUpdate(RequestModel):
     contribution_classes: list[ContributionClassInput] | None = None
-    open_enrollment_start: date | None = None
-    open_enrollment_end: date | None = None
+    open_enrollment_start: RequestDate | None = None
+    open_enrollment_end: RequestDate | None = None
     status: PlanYearStatus | None = None
 
 
@@ -188,7 +199,7 @@ class EligibilityRule(BaseModel):
 
 class EligibilityPolicyCreate(RequestModel):
     name: str = Field(min_length=1)
-    effective_date: date
+    effective_date: RequestDate
     rules: list[EligibilityRule]
     description: str | None = None
     policy_to_replace_id: str | None = None

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from vitable_config import __version__
 from vitable_config.sandbox.errors import SandboxError, describe_validation_error, error_body
@@ -76,14 +77,18 @@ def build_fastapi() -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = exc.headers
         if exc.status_code == 404:
             message, code = f"no such endpoint: {request.url.path}", "not_found"
         elif exc.status_code == 405:
             message = f"method {request.method} is not allowed on {request.url.path}"
             code = "method_not_allowed"
+            # Starlette's Allow names only the first matching route's methods
+            # (GET /v1/employers hid POST); list every route on this path.
+            headers = {**(exc.headers or {}), "Allow": _allowed_methods(app, request.scope)}
         else:
             message, code = str(exc.detail), "http_error"
-        return JSONResponse(error_body(message, code), exc.status_code, headers=exc.headers)
+        return JSONResponse(error_body(message, code), exc.status_code, headers=headers)
 
     @app.exception_handler(Exception)
     async def on_unexpected(_: Request, exc: Exception) -> JSONResponse:
@@ -92,6 +97,18 @@ def build_fastapi() -> FastAPI:
         )
 
     return app
+
+
+def _allowed_methods(app: FastAPI, scope: Any) -> str:
+    allowed = [
+        method
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
+        if any(
+            route.matches({**scope, "method": method})[0] is Match.FULL
+            for route in app.router.routes
+        )
+    ]
+    return ", ".join(allowed)
 
 
 def _add_bearer_auth_to_openapi(app: FastAPI) -> None:

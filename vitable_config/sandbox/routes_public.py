@@ -27,7 +27,9 @@ from vitable_config.api.models import (
 )
 from vitable_config.sandbox.runtime import SandboxRuntime
 
-PAGE = Query(1, ge=1, description="1-based page number")
+# Bounded so OFFSET fits SQLite's 64-bit integer (a huge page was a 500 OverflowError).
+MAX_PAGE = 1_000_000
+PAGE = Query(1, ge=1, le=MAX_PAGE, description=f"1-based page number (max {MAX_PAGE:,})")
 LIMIT = Query(20, ge=1, le=100, description="page size (max 100)")
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -36,8 +38,12 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorBody, "description": "validation failed (the message names the field)"},
     429: {"model": ErrorBody, "description": "rate limited; see Retry-After"},
 }
+_BODY_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "the request body is not valid JSON"},
+}
 _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     **_ERRORS,
+    **_BODY_ERRORS,
     409: {"model": ErrorBody, "description": "overlapping coverage, or plan_year_locked"},
 }
 
@@ -154,7 +160,13 @@ def public_router() -> APIRouter:
     async def get_employer(runtime: Runtime, employer_id: str) -> JSONResponse:
         return JSONResponse(runtime.catalog.get_employer(employer_id))
 
-    @router.post("/employers", response_model=Employer, status_code=201, tags=["employers"])
+    @router.post(
+        "/employers",
+        response_model=Employer,
+        status_code=201,
+        tags=["employers"],
+        responses=_BODY_ERRORS,
+    )
     async def create_employer(runtime: Runtime, body: EmployerCreate) -> JSONResponse:
         return JSONResponse(runtime.catalog.create_employer(body), status_code=201)
 
@@ -164,6 +176,7 @@ def public_router() -> APIRouter:
         "/employers/{employer_id}/benefit-eligibility-policy",
         response_model=EligibilityPolicy,
         status_code=201,
+        responses=_BODY_ERRORS,
         tags=["eligibility policies"],
     )
     async def create_policy(
@@ -194,7 +207,10 @@ def public_router() -> APIRouter:
         return JSONResponse(runtime.enrollments.eligible_plans(enrollment_id))
 
     @router.post(
-        "/enrollments/{enrollment_id}/reissue", response_model=Enrollment, tags=["enrollments"]
+        "/enrollments/{enrollment_id}/reissue",
+        response_model=Enrollment,
+        tags=["enrollments"],
+        responses=_BODY_ERRORS,
     )
     async def reissue_enrollment(
         runtime: Runtime, enrollment_id: str, body: EnrollmentReissue
