@@ -190,3 +190,17 @@ def test_sandbox_refuses_a_number_as_a_date(
     )
     assert response.status_code == 422, response.text
     assert "not a number" in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "name"),
+    [("utf-16", "UTF-16"), ("utf-16-be", "UTF-16"), ("utf-32", "UTF-32"), ("utf-32-be", "UTF-32")],
+)
+def test_wide_encodings_are_named(tmp_path: Path, encoding: str, name: str) -> None:
+    # The corpus: a UTF-16 file was reported as "binary ... check the path".
+    path = tmp_path / "c.yaml"
+    path.write_bytes("version: 1\nemployers: {}\n".encode(encoding))
+    result = run_cli(["validate", path])
+    assert result.code == 1
+    assert f"{path}:1:1: error: file is encoded as {name}, not UTF-8" in result.err
+    assert "save the file as UTF-8" in result.err

@@ -218,8 +218,13 @@ def read_text(path: Path, display: str, limit: int = MAX_FILE_BYTES) -> str:
     if len(data) > limit:
         raise _problem(display, f"file is too large (limit {limit:,} bytes)", None)
     if b"\x00" in data[:65536]:
+        encoding = _wide_encoding(data)
+        if encoding:
+            raise _problem(
+                display, f"file is encoded as {encoding}, not UTF-8", "save the file as UTF-8"
+            )
         raise _problem(
-            display, "file looks binary (contains NUL bytes), not YAML text", "check the path"
+            display, "file looks binary (contains NUL bytes), not text", "check the path"
         )
     try:
         return data.decode("utf-8-sig")
@@ -234,6 +239,27 @@ def read_text(path: Path, display: str, limit: int = MAX_FILE_BYTES) -> str:
                 )
             ]
         ) from None
+
+
+def _wide_encoding(data: bytes) -> str | None:
+    """``UTF-16``/``UTF-32`` when the bytes look like text in one of them (a BOM, or
+    ASCII with NUL bytes in the matching positions), else None."""
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "UTF-32"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16"
+    sample = data[:4096]
+
+    def all_nul(start: int, step: int) -> bool:
+        part = sample[start::step]
+        return bool(part) and part.count(0) == len(part)
+
+    if len(sample) >= 8:
+        if all(all_nul(i, 4) for i in (1, 2, 3)) or all(all_nul(i, 4) for i in (0, 1, 2)):
+            return "UTF-32"
+        if all_nul(1, 2) or all_nul(0, 2):
+            return "UTF-16"
+    return None
 
 
 def _problem(display: str, message: str, hint: str | None) -> UserError:
