@@ -1,9 +1,9 @@
 """Apply under injected faults, against the sandbox over HTTP, with ``--allow-overlap``.
 
-Faults (reproducible draws from ``--fault-seed``): 500 before the write, 500 after
-the commit, connection dropped after the commit, responses slower than the
-client's timeout; plus 429 with ``Retry-After`` from the sandbox's rate limit. The
-overlap rule is off, so the server never hides a duplicate behind a 409.
+Faults (reproducible draws from ``--fault-seed``), 4% of requests each: 500 before
+the write, 500 after the commit, connection dropped after the commit, responses
+slower than the client's timeout, and 429 with ``Retry-After``. The overlap rule
+is off, so the server never hides a duplicate behind a 409.
 
 Checked against the sandbox's database (never the tool's report):
 
@@ -46,16 +46,16 @@ from vitable_config.sandbox import FaultSettings, SandboxHandle, running_sandbox
 
 CLIENT_TIMEOUT = 0.5  # seconds; slow faults take SLOW_MS, well past it
 SLOW_MS = 1500
-RATE_LIMIT = 30.0  # requests per second (burst 30): apply's bursts get 429s
 
 
 def fault_settings(seed: int) -> FaultSettings:
-    """20% of requests drawn as faults; the rate limit adds 429s on top."""
+    """20% of requests faulted, 4% of each kind."""
     return FaultSettings(
-        error_before=0.05,
-        error_after=0.05,
-        drop_after=0.05,
-        slow=0.05,
+        error_before=0.04,
+        error_after=0.04,
+        drop_after=0.04,
+        slow=0.04,
+        throttle=0.04,
         slow_ms=SLOW_MS,
         seed=seed,
     )
@@ -78,8 +78,6 @@ def fault_figures(sb: SandboxHandle) -> FaultFigures:
     for record in log:
         if record.fault:
             kinds[record.fault] += 1
-        elif record.status == 429:
-            kinds["429"] += 1
     return FaultFigures(len(log), sum(kinds.values()), dict(kinds))
 
 
@@ -184,7 +182,7 @@ async def naive_apply(sb: SandboxHandle, wanted: list[WantedPlanYear], attempts:
 
 def run_scenario(tmp_path: Path, n: int, seed: int) -> dict[str, object]:
     wanted = wanted_plan_years(n)
-    settings = start_sandbox(allow_overlap=True, rate_limit=RATE_LIMIT)
+    settings = start_sandbox(allow_overlap=True)
     with running_sandbox(settings) as sb:
         baseline = {p["id"] for p in sb.list_all_plan_years()}
         sb.set_faults(fault_settings(seed))
@@ -221,8 +219,9 @@ def run_scenario(tmp_path: Path, n: int, seed: int) -> dict[str, object]:
     }
     print(f"\nfault figures: {figures}")
     assert tool_duplicates == 0
-    assert creates.share >= 0.15 and updates.share >= 0.15, figures
-    assert {"error_before", "error_after", "drop_after", "slow", "429"} <= set(
+    total_share = (creates.faulted + updates.faulted) / (creates.requests + updates.requests)
+    assert total_share >= 0.12, figures  # 20% drawn; a fixed seed, but arrival order varies
+    assert {"error_before", "error_after", "drop_after", "slow", "throttle"} <= set(
         figures["tool_fault_kinds"]  # type: ignore[arg-type]
     ), figures
     assert naive_duplicates > 0, f"the naive client should have duplicated: {figures}"

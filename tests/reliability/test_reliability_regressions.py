@@ -204,3 +204,23 @@ def test_wide_encodings_are_named(tmp_path: Path, encoding: str, name: str) -> N
     assert result.code == 1
     assert f"{path}:1:1: error: file is encoded as {name}, not UTF-8" in result.err
     assert "save the file as UTF-8" in result.err
+
+
+def test_throttle_fault_is_a_429_with_retry_after_and_writes_nothing() -> None:
+    # The fault tests need 429s drawn from the seed (the rate limit depends on timing).
+    from conftest import start_sandbox
+
+    from vitable_config.sandbox import FaultSettings, running_sandbox
+
+    with running_sandbox(start_sandbox(faults=FaultSettings(throttle=1.0, throttle_ms=70))) as sb:
+        before = len(sb.list_all_plan_years())
+        response = httpx.post(
+            f"{sb.base_url}/v1/employers",
+            json={"name": "n", "legal_name": "l", "ein": "12-3456789"},
+            headers={"Authorization": f"Bearer {sb.api_key}"},
+        )
+        assert response.status_code == 429
+        assert response.headers["retry-after"] == "1"
+        assert response.headers["retry-after-ms"] == "70"
+        assert sb.write_count() == 0 and len(sb.list_all_plan_years()) == before
+        assert [r.fault for r in sb.request_log] == ["throttle"]

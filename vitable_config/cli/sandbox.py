@@ -28,6 +28,7 @@ _FAULT_HELP = {
     "drop_after": "Probability of closing the connection, without a response, after the "
     "write committed.",
     "slow": "Probability of a slow response (--slow-ms) after the write committed.",
+    "throttle": "Probability of a 429 with Retry-After before the write (nothing written).",
 }
 
 
@@ -103,6 +104,7 @@ def command() -> None:
 @_probability("error_after")
 @_probability("drop_after")
 @_probability("slow")
+@_probability("throttle")
 @click.option(
     "--slow-ms",
     type=click.IntRange(0),
@@ -148,6 +150,7 @@ def serve(
     error_after: float,
     drop_after: float,
     slow: float,
+    throttle: float,
     slow_ms: int,
     fault_seed: int,
     fault_methods: str | None,
@@ -182,6 +185,7 @@ def serve(
             error_after=error_after,
             drop_after=drop_after,
             slow=slow,
+            throttle=throttle,
             slow_ms=slow_ms,
             seed=fault_seed,
             methods=frozenset(m.strip() for m in fault_methods.split(",") if m.strip())

@@ -47,7 +47,8 @@ Sandbox rules:
 7. 429 `rate_limited` with `Retry-After` (seconds) and `retry-after-ms` above the
    configured requests per second per API key (token bucket).
 8. Injected faults (`--fault-*`, reproducible with `--fault-seed`): 500 before the
-   write, 500 after the commit, connection dropped after the commit, slow response;
+   write, 500 after the commit, connection dropped after the commit, slow response,
+   429 with `Retry-After` before the write (`--fault-throttle`);
    plus `--latency-ms` on every request.
 """
 

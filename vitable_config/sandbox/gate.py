@@ -1,9 +1,10 @@
 """ASGI middleware in front of the API: auth, rate limit, latency, faults, request log.
 
 Order for every ``/v1`` request: bearer key (401) → fault draw → rate limit (429)
-→ latency → ``error_before`` → handler (commits) → ``error_after`` / ``drop_after``
-/ ``slow``. Admin paths (``/_sandbox/...``) need the key but get no rate limit,
-latency or faults and are not logged; the OpenAPI document and docs are public.
+→ latency → ``throttle`` (429) / ``error_before`` → handler (commits) →
+``error_after`` / ``drop_after`` / ``slow``. Admin paths (``/_sandbox/...``) need
+the key but get no rate limit, latency or faults and are not logged; the OpenAPI
+document and docs are public.
 """
 
 from __future__ import annotations
@@ -125,6 +126,19 @@ class SandboxGate:
             return
         if runtime.latency_ms > 0:
             await asyncio.sleep(runtime.latency_ms / 1000)
+        if fault == "throttle":
+            runtime.record(method, path, 429, fault)
+            await send_error(
+                send,
+                429,
+                "injected fault: rate limited; retry after the Retry-After delay",
+                "rate_limited",
+                [
+                    (b"retry-after", b"1"),
+                    (b"retry-after-ms", str(runtime.faults.settings.throttle_ms).encode()),
+                ],
+            )
+            return
         if fault == "error_before":
             runtime.record(method, path, 500, fault)
             await send_error(

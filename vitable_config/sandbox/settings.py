@@ -22,7 +22,9 @@ API_KEY_ENV = "VITABLE_SANDBOX_API_KEY"
 DEFAULT_SEED_PATH = Path(__file__).with_name("default_seed.yaml")
 DEFAULT_STATE_PATH = Path(".vitable-sandbox") / "state.db"
 
-FAULT_KINDS: tuple[str, ...] = ("error_before", "error_after", "drop_after", "slow")
+# Order matters: a draw maps onto these in turn (new kinds go last, so a seed's
+# earlier kinds stay where they were).
+FAULT_KINDS: tuple[str, ...] = ("error_before", "error_after", "drop_after", "slow", "throttle")
 
 
 def generate_api_key() -> str:
@@ -63,7 +65,10 @@ class FaultSettings:
     * ``error_after`` — the handler runs and commits, then a 500 replaces its response;
     * ``drop_after`` — the handler runs and commits, then the connection is closed
       without any response;
-    * ``slow`` — the handler runs and commits, then the response waits ``slow_ms``.
+    * ``slow`` — the handler runs and commits, then the response waits ``slow_ms``;
+    * ``throttle`` — 429 with ``Retry-After`` (1 s) and ``retry-after-ms``
+      (``throttle_ms``) before the handler runs (nothing written), like rule 7 but
+      drawn from the seed.
 
     ``methods`` limits faults to these HTTP methods (default: all);
     ``paths`` limits them to paths matching one of these ``fnmatch`` patterns
@@ -75,6 +80,8 @@ class FaultSettings:
     drop_after: float = 0.0
     slow: float = 0.0
     slow_ms: int = 1000
+    throttle: float = 0.0
+    throttle_ms: int = 50
     seed: int = 0
     methods: frozenset[str] | None = None
     paths: tuple[str, ...] | None = None
@@ -88,11 +95,13 @@ class FaultSettings:
             raise ValueError("fault probabilities must add up to at most 1")
         if self.slow_ms < 0:
             raise ValueError("slow_ms must be >= 0")
+        if self.throttle_ms < 0:
+            raise ValueError("throttle_ms must be >= 0")
         if self.methods is not None:
             object.__setattr__(self, "methods", frozenset(m.upper() for m in self.methods))
 
     def total_probability(self) -> float:
-        return self.error_before + self.error_after + self.drop_after + self.slow
+        return self.error_before + self.error_after + self.drop_after + self.slow + self.throttle
 
     @property
     def enabled(self) -> bool:
@@ -105,6 +114,8 @@ class FaultSettings:
             "drop_after": self.drop_after,
             "slow": self.slow,
             "slow_ms": self.slow_ms,
+            "throttle": self.throttle,
+            "throttle_ms": self.throttle_ms,
             "seed": self.seed,
             "methods": sorted(self.methods) if self.methods is not None else None,
             "paths": list(self.paths) if self.paths is not None else None,
