@@ -40,11 +40,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 ROOT = Path(__file__).resolve().parent.parent
 API_KEY = "vc_test_perf_harness"  # the sandbox's own key: not a secret
@@ -312,7 +313,7 @@ async def _lib_worker(action: str, base_url: str, config: str, concurrency: int)
             out["first_failure"] = failed[0].message if failed else None
         done = time.perf_counter()
         out["client_stats"] = client.stats.as_dict()
-    out.update(wall_s=done - started, plan_s=planned - started)
+    out.update(wall_s=done - started, plan_s=planned - started, cpu_s=time.process_time())
     if action == "apply":
         out["apply_s"] = done - planned
     return out
@@ -421,12 +422,12 @@ def plan_rows(args: argparse.Namespace, tmp: Path, wanted: set[str]) -> list[Row
             expected = 2 * (len(everyone) if name == "plan-all" else len(few))
             print(f"[{name}] vitable-config library x{args.runs} ...", flush=True)
             lib = repeat(
-                args.runs, lambda n=name: measure_lib(sandbox, "plan", configs[n], args.concurrency)
-            )  # type: ignore[misc]
+                args.runs, partial(measure_lib, sandbox, "plan", configs[name], args.concurrency)
+            )
             print(f"[{name}] vitable-config CLI x{args.runs} ...", flush=True)
             cli = repeat(
-                args.runs, lambda n=name: measure_cli(sandbox, "plan", configs[n], args.concurrency)
-            )  # type: ignore[misc]
+                args.runs, partial(measure_cli, sandbox, "plan", configs[name], args.concurrency)
+            )
             naive = None
             if not args.skip_naive:
                 print(f"[{name}] naive reconciler x1 ...", flush=True)
@@ -504,6 +505,41 @@ def apply_rows(args: argparse.Namespace, tmp: Path, wanted: set[str]) -> list[Ro
     finally:
         sandbox.close()
     return rows
+
+
+def concurrency_sweep(
+    args: argparse.Namespace, tmp: Path, levels: list[int]
+) -> list[dict[str, Any]]:
+    """Apply 2,000 creates (library API, no rate limit) at each concurrency level."""
+    everyone = employer_ids(args.employers)
+    seed = tmp / "seed-empty.yaml"
+    write_seed(seed, everyone, with_plan_years=False)
+    config = write_config(tmp / "config-apply", everyone)
+    sandbox = Sandbox(seed, args.latency_ms)
+    out = []
+    try:
+        for level in levels:
+            runs = []
+            for _ in range(args.runs):
+                sandbox.reset()
+                measure = measure_lib(sandbox, "apply", config, level)
+                runs.append(_check_apply(sandbox, 2 * len(everyone), measure))
+            out.append({
+                "concurrency": level,
+                "median_apply_s": round(statistics.median(m.detail["apply_s"] for m in runs), 3),
+                "apply_s": [round(m.detail["apply_s"], 3) for m in runs],
+                "ideal_s": round(2 * len(everyone) * args.latency_ms / 1000 / level, 2),
+                "client_cpu_s": [round(m.detail["cpu_s"], 2) for m in runs],
+                "missing": [m.detail["missing"] for m in runs],
+            })  # fmt: skip
+            print(
+                f"concurrency {level:>3}: apply {out[-1]['median_apply_s']:.2f} s "
+                f"(ideal {out[-1]['ideal_s']:.2f} s), client CPU {out[-1]['client_cpu_s']} s",
+                flush=True,
+            )
+    finally:
+        sandbox.close()
+    return out
 
 
 def engine_row(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
@@ -631,9 +667,28 @@ def main() -> None:
     parser.add_argument("--rate-limit", type=float, default=100.0, help="sandbox req/s")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "perf.json")
+    parser.add_argument(
+        "--sweep",
+        metavar="LEVELS",
+        help="only sweep apply concurrency, e.g. 8,16,32,64 (kept in --out as concurrency_sweep)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.runs = 1
+    if args.sweep:
+        with tempfile.TemporaryDirectory(prefix="vc-perf-") as tmp_name:
+            levels = [int(x) for x in args.sweep.split(",")]
+            sweep = concurrency_sweep(args, Path(tmp_name), levels)
+        previous = json.loads(args.out.read_text()) if args.out.exists() else {}
+        previous["concurrency_sweep"] = {
+            "command": "python " + " ".join(["benchmarks/perf.py", *sys.argv[1:]]),
+            "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "load_average_after": os.getloadavg(),
+            "levels": sweep,
+        }
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(previous, indent=2) + "\n")
+        return
     wanted = set(args.scenarios.split(","))
     if unknown := wanted - set(SCENARIOS):
         parser.error(f"unknown scenarios {sorted(unknown)}; choose from {', '.join(SCENARIOS)}")
@@ -646,7 +701,7 @@ def main() -> None:
         rows += [r.as_dict() for r in apply_rows(args, tmp, wanted)]
         if "engine-only" in wanted:
             rows.append(engine_row(args, tmp))
-    result = {
+    result: dict[str, Any] = {
         "command": "python " + " ".join(["benchmarks/perf.py", *sys.argv[1:]]),
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "latency_ms": args.latency_ms,
@@ -657,6 +712,10 @@ def main() -> None:
         "harness_wall_s": round(time.perf_counter() - started, 1),
         "rows": rows,
     }
+    if args.out.exists():  # keep the last concurrency sweep
+        sweep = json.loads(args.out.read_text()).get("concurrency_sweep")
+        if sweep:
+            result["concurrency_sweep"] = sweep
     print()
     print(table(rows))
     args.out.parent.mkdir(parents=True, exist_ok=True)
