@@ -234,24 +234,58 @@ class Measure:
     detail: dict[str, Any]
 
 
+# Peak memory of a measured process is its own VmHWM (/proc/self/status), written at
+# exit. Not ru_maxrss from wait4: on Linux a child's ru_maxrss starts at the
+# *parent's* high-water mark (recorded at exec), so every child would report >= the
+# harness's own RSS.
+_HWM_PRELUDE = """\
+import atexit, os, re
+def _report_hwm():
+    found = re.search(r"VmHWM:\\s+(\\d+) kB", open("/proc/self/status").read())
+    with open(os.environ["VC_PERF_HWM_FILE"], "w") as f:
+        f.write(found.group(1) if found else "")
+atexit.register(_report_hwm)
+"""
+# python -c RUN_SCRIPT script.py args...: run a script as __main__
+RUN_SCRIPT = (
+    _HWM_PRELUDE
+    + "import runpy, sys\nsys.argv = sys.argv[1:]\n"
+    + ("runpy.run_path(sys.argv[0], run_name='__main__')\n")
+)
+# python -c RUN_CLI args...: exactly what the vitable-config console script does
+RUN_CLI = _HWM_PRELUDE + (
+    "import sys\nfrom vitable_config.cli.main import entry\n"
+    "sys.argv[0] = 'vitable-config'\nsys.exit(entry())\n"
+)
+
+
 def run_measured(
-    cmd: list[str], sandbox: Sandbox | None, *, expect_rc: int | None = 0
+    code: str, args: list[str], sandbox: Sandbox | None, *, expect_rc: int | None = 0
 ) -> tuple[float, float, dict[str, Any], str]:
-    """Run ``cmd``; return (spawn-to-exit wall, peak RSS MB, sandbox stats delta, stdout)."""
+    """Run ``python -c code args...``; return (spawn-to-exit wall, peak RSS MB, sandbox
+    stats delta, stdout)."""
     before = sandbox.stats() if sandbox else {}
-    env = {**os.environ, "VITABLE_CONNECT_API_KEY": API_KEY, "NO_COLOR": "1"}
-    with tempfile.TemporaryFile(mode="w+") as out, tempfile.TemporaryFile(mode="w+") as err:
+    cmd = [sys.executable, "-c", code, *args]
+    with (
+        tempfile.TemporaryFile(mode="w+") as out,
+        tempfile.TemporaryFile(mode="w+") as err,
+        tempfile.NamedTemporaryFile(mode="r", suffix=".hwm") as hwm,
+    ):
+        env = {**os.environ, "VITABLE_CONNECT_API_KEY": API_KEY, "NO_COLOR": "1",
+               "VC_PERF_HWM_FILE": hwm.name}  # fmt: skip
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
+        proc.wait()
         wall = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
+        peak_kb = hwm.read().strip()
+    if not peak_kb:
+        raise SystemExit(f"no peak memory reported by {' '.join(args[:2])}: {stderr[-2000:]}")
     if expect_rc is not None and proc.returncode != expect_rc:
         raise SystemExit(
-            f"{' '.join(cmd[:4])}... exited {proc.returncode} (expected {expect_rc}):\n"
+            f"{' '.join(args[:3])}... exited {proc.returncode} (expected {expect_rc}):\n"
             f"{stderr[-3000:]}\n{stdout[-2000:]}"
         )
     delta: dict[str, Any] = {"rc": proc.returncode}
@@ -259,30 +293,30 @@ def run_measured(
         after = sandbox.stats()
         delta["requests"] = after["requests"] - before["requests"]
         delta["rate_limited"] = after["by_status"].get("429", 0) - before["by_status"].get("429", 0)
-    return wall, usage.ru_maxrss / 1024, delta, stdout
+    return wall, int(peak_kb) / 1024, delta, stdout
 
 
 def measure_lib(sandbox: Sandbox, action: str, config: Path, concurrency: int) -> Measure:
-    cmd = [sys.executable, __file__, "_lib", action, sandbox.base_url, str(config),
-           str(concurrency)]  # fmt: skip
-    _, rss, delta, stdout = run_measured(cmd, sandbox)
+    args = [__file__, "_lib", action, sandbox.base_url, str(config), str(concurrency)]
+    _, rss, delta, stdout = run_measured(RUN_SCRIPT, args, sandbox)
     detail = json.loads(stdout.strip().splitlines()[-1])
     return Measure(detail["wall_s"], delta["requests"], delta["rate_limited"], rss, detail)
 
 
 def measure_cli(sandbox: Sandbox, action: str, config: Path, concurrency: int) -> Measure:
-    cmd = [str(ROOT / ".venv" / "bin" / "vitable-config"), action, str(config),
-           "--base-url", sandbox.base_url, "--concurrency", str(concurrency)]  # fmt: skip
-    cmd += ["--detailed-exitcode"] if action == "plan" else ["--auto-approve"]
+    args = [action, str(config), "--base-url", sandbox.base_url,
+            "--concurrency", str(concurrency)]  # fmt: skip
+    args += ["--detailed-exitcode"] if action == "plan" else ["--auto-approve"]
     # apply exits 1 when an action failed: recorded (missing plan years), not fatal
-    wall, rss, delta, _ = run_measured(cmd, sandbox, expect_rc=0 if action == "plan" else None)
+    wall, rss, delta, _ = run_measured(
+        RUN_CLI, args, sandbox, expect_rc=0 if action == "plan" else None
+    )
     return Measure(wall, delta["requests"], delta["rate_limited"], rss, {"rc": delta["rc"]})
 
 
 def measure_naive(sandbox: Sandbox, desired: Path, *, write: bool) -> Measure:
-    cmd = [sys.executable, str(ROOT / "benchmarks" / "naive.py"), str(desired),
-           "--base-url", sandbox.base_url] + (["--write"] if write else [])  # fmt: skip
-    _, rss, delta, stdout = run_measured(cmd, sandbox)
+    args = [str(ROOT / "benchmarks" / "naive.py"), str(desired), "--base-url", sandbox.base_url]
+    _, rss, delta, stdout = run_measured(RUN_SCRIPT, args + (["--write"] if write else []), sandbox)
     detail = json.loads(stdout.strip().splitlines()[-1])
     if detail["failed"]:
         raise SystemExit(f"naive reconciler failed: {detail}")
@@ -544,10 +578,9 @@ def concurrency_sweep(
 
 def engine_row(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     out = tmp / "engine_only.json"
-    cmd = [sys.executable, str(ROOT / "benchmarks" / "engine_only.py"),
-           "--runs", str(args.runs), "--out", str(out)]  # fmt: skip
+    script = [str(ROOT / "benchmarks" / "engine_only.py"), "--runs", str(args.runs)]
     print(f"[engine-only] benchmarks/engine_only.py --runs {args.runs} ...", flush=True)
-    wall, rss, _, _ = run_measured(cmd, None)
+    wall, rss, _, _ = run_measured(RUN_SCRIPT, [*script, "--out", str(out)], None)
     data = json.loads(out.read_text())
     return {
         "scenario": "engine-only",
