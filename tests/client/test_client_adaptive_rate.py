@@ -113,3 +113,18 @@ async def test_client_keeps_429s_rare_against_a_rate_limited_sandbox(
     assert answered_429 <= 8, statuses
     assert statuses.count(200) == 150
     assert client.learned_rate is not None and 25 <= client.learned_rate <= 70
+
+
+async def test_connections_are_spread_over_pools_of_at_most_16(
+    contract_sandbox: MakeContractSandbox, client_for: ClientFactory
+) -> None:
+    sbx: SandboxHandle = contract_sandbox(latency_ms=30)
+    client = client_for(sbx, max_concurrency=40)
+    pools = client._pools
+    assert len(pools) == 3
+    results = await asyncio.gather(*(client.get_plan_year(LOCKABLE) for _ in range(40)))
+    assert len(results) == 40
+    assert client._in_flight == [0, 0, 0]
+    opened = [len(http._transport._pool.connections) for http in pools]  # type: ignore[attr-defined]
+    assert all(n <= 14 for n in opened), opened  # ceil(40 / 3) connections per pool
+    assert sum(1 for n in opened if n) >= 2, opened  # the load was spread

@@ -78,6 +78,14 @@ Params = Mapping[str, str | int | bool | None]
 
 _MAX_ERROR_TEXT = 300
 
+# httpcore's pool (1.0.x) does O(connections x waiting requests) work per assignment
+# pass and, under load, offers one idle connection to several waiting requests (all
+# but one go round again): past ~32 connections in ONE pool the client turns
+# CPU-bound (encode/httpcore#1035). Measured, 2,000 creates at 50 ms latency on
+# 2 cores: concurrency 64 in one pool 18.3 s (client CPU 17 s); in pools of 16, 3.7 s
+# (benchmarks/README.md). So no pool holds more than this many connections.
+CONNECTIONS_PER_POOL = 16
+
 
 def _segment(value: str) -> str:
     """Quote an id for use as one path segment (no '/', '?' or '..' tricks)."""
@@ -114,7 +122,22 @@ class VitableClient:
             max_concurrency=max_concurrency, rate_limit=rate_limit, adaptive=adaptive_rate
         )
         self._secret = settings.api_key.get_secret_value()
-        self._http = httpx.AsyncClient(
+        # Connections are spread over pools of at most CONNECTIONS_PER_POOL; each
+        # request goes to the pool with the fewest requests in flight.
+        pools = 1 if transport is not None else -(-max_concurrency // CONNECTIONS_PER_POOL)
+        per_pool = -(-max_concurrency // pools)
+        self._pools = [self._new_http(settings, timeout, per_pool, transport) for _ in range(pools)]
+        self._in_flight = [0] * pools
+        self._http = self._pools[0]
+
+    def _new_http(
+        self,
+        settings: ClientSettings,
+        timeout: float,
+        connections: int,
+        transport: httpx.AsyncBaseTransport | None,
+    ) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
             base_url=settings.base_url,
             headers={
                 "Authorization": f"Bearer {self._secret}",
@@ -122,9 +145,7 @@ class VitableClient:
                 "User-Agent": f"{settings.user_agent}/{__version__}",
             },
             timeout=httpx.Timeout(timeout),
-            limits=httpx.Limits(
-                max_connections=max_concurrency, max_keepalive_connections=max_concurrency
-            ),
+            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
             verify=settings.verify_tls,
             transport=transport,
             follow_redirects=False,
@@ -151,7 +172,8 @@ class VitableClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        for http in self._pools:
+            await http.aclose()
 
     @property
     def learned_rate(self) -> float | None:
@@ -356,7 +378,7 @@ class VitableClient:
         async with self._gate.admit() as admitted_at:
             started = perf_counter()
             try:
-                response = await self._http.request(method, path, params=params, json=payload)
+                response = await self._send(method, path, params, payload)
             except httpx.TransportError as exc:
                 elapsed = (perf_counter() - started) * 1000
                 self._record(method, shown, None, elapsed, attempt, type(exc).__name__)
@@ -373,6 +395,17 @@ class VitableClient:
         if response.is_success:
             return self._decode(response, method, path)
         raise self._status_failure(method, path, response)
+
+    async def _send(
+        self, method: str, path: str, params: dict[str, Any], payload: Any
+    ) -> httpx.Response:
+        """One HTTP exchange on the least busy connection pool."""
+        index = min(range(len(self._pools)), key=self._in_flight.__getitem__)
+        self._in_flight[index] += 1
+        try:
+            return await self._pools[index].request(method, path, params=params, json=payload)
+        finally:
+            self._in_flight[index] -= 1
 
     def _transport_failure(self, method: str, path: str, exc: httpx.TransportError) -> Exception:
         detail = redact(str(exc), self._secret)
