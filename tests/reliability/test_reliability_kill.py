@@ -50,20 +50,26 @@ def kill_and_rerun(tmp_path: Path, secret_key: str, n: int, kills: int, seed: in
         for _ in range(kills):
             sandbox.admin("POST", "/_sandbox/reset")
             target = rng.randint(1, n - 1)
-            proc = subprocess.Popen(
-                apply_args(config), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-            )
+            # Output to files, not pipes: nobody reads a pipe while we wait, and a
+            # 300-plan-year plan fills it (apply would block writing, never applying).
+            out_path, err_path = tmp_path / "killed.out", tmp_path / "killed.err"
+            with out_path.open("wb") as out_file, err_path.open("wb") as err_file:
+                proc = subprocess.Popen(
+                    apply_args(config), env=env, stdout=out_file, stderr=err_file
+                )
             deadline = time.monotonic() + 60
             count = 0
             while time.monotonic() < deadline and proc.poll() is None:
-                count = len(sandbox.plan_years()) - len(baseline)
+                # committed writes since the reset = new plan years (cheap to poll)
+                count = int(sandbox.admin("GET", "/_sandbox/stats")["writes"])
                 if count >= target:
                     break
-                time.sleep(0.005)
+                time.sleep(0.01)
             assert proc.poll() is None, "apply finished before the kill point"
+            assert count >= target, f"apply stalled before the kill point ({count}/{target})"
             proc.kill()
-            out, err = proc.communicate(timeout=30)
-            assert secret_key.encode() not in out + err
+            proc.wait(timeout=30)
+            assert secret_key.encode() not in out_path.read_bytes() + err_path.read_bytes()
             at_kill = len(sandbox.plan_years()) - len(baseline)
             landed.append(at_kill)
             comparison = compare_live(sandbox.plan_years(), wanted, baseline)
