@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import ssl
 import subprocess
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -157,6 +159,46 @@ def test_https_base_url_is_not_downgraded(config: Path, secret_key: str) -> None
     assert "Traceback" not in result.text
 
 
+@contextmanager
+def tls_listener(context: ssl.SSLContext) -> Iterator[tuple[int, list[bytes]]]:
+    """A TLS server that records any bytes a client sends after the handshake.
+
+    Every socket has a timeout, so a client that stalls mid-handshake cannot hang it.
+    """
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.1)
+    received: list[bytes] = []
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            conn.settimeout(2)
+            try:
+                with context.wrap_socket(conn, server_side=True) as tls:
+                    data = tls.recv(4096)
+                    if data:
+                        received.append(data)
+            except OSError:  # includes ssl.SSLError: the client refused our certificate
+                pass
+            finally:
+                conn.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1], received
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()
+
+
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 def test_self_signed_certificate_is_refused(tmp_path: Path, config: Path, secret_key: str) -> None:
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
@@ -169,14 +211,11 @@ def test_self_signed_certificate_is_refused(tmp_path: Path, config: Path, secret
         check=True,
         capture_output=True,
     )  # fmt: skip
-    handler = type("TlsRecorder", (Recorder,), {"seen": []})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    for running in serve(server):
-        url = f"https://127.0.0.1:{running.server_address[1]}"
+    with tls_listener(context) as (port, received):
+        url = f"https://127.0.0.1:{port}"
         result = run_cli(["plan", config, "--base-url", url, "--api-key", secret_key])
     assert result.code == 1
     assert "certificate" in result.err.lower() or "ssl" in result.err.lower(), result.err
-    assert handler.seen == []  # the key was never sent over the unverified connection
+    assert received == []  # no request (and no key) went over the unverified connection
