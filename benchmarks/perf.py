@@ -347,6 +347,7 @@ async def _lib_worker(action: str, base_url: str, config: str, concurrency: int)
             out["first_failure"] = failed[0].message if failed else None
         done = time.perf_counter()
         out["client_stats"] = client.stats.as_dict()
+        out["learned_rate"] = client.learned_rate
     out.update(wall_s=done - started, plan_s=planned - started, cpu_s=time.process_time())
     if action == "apply":
         out["apply_s"] = done - planned
@@ -384,6 +385,10 @@ class Row:
                 statistics.median(m.detail["apply_s"] for m in self.lib), 3
             )
             lib["median_plan_s"] = round(statistics.median(m.detail["plan_s"] for m in self.lib), 3)
+            lib["learned_rate_at_end"] = [
+                round(m.detail["learned_rate"], 1) if m.detail.get("learned_rate") else None
+                for m in self.lib
+            ]
         naive = None
         if self.naive:
             naive = {
