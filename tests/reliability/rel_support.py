@@ -33,6 +33,7 @@ PRODUCTS = {"MEC": "bprd_mec", "VD": "bprd_dental"}
 CLI = [sys.executable, "-m", "vitable_config"]
 
 Key = tuple[str, str, str]  # employer, product id, coverage start
+Classes = dict[tuple[str, str], tuple[int, int]]  # (employment, tier) -> (employee, employer)
 
 
 # --- running the CLI ------------------------------------------------------------
@@ -89,7 +90,7 @@ class WantedPlanYear:
     def key(self) -> Key:
         return (self.employer, PRODUCTS[self.product], f"{self.year}-01-01")
 
-    def classes(self) -> dict[tuple[str, str], tuple[int, int]]:
+    def classes(self) -> Classes:
         return {
             ("full_time", "EE"): (self.employee_cents, self.employer_cents),
             ("part_time", "EE"): (self.employee_cents * 2, self.employer_cents // 2),
@@ -166,7 +167,7 @@ def key_of(item: Mapping[str, Any]) -> Key:
     return (item["employer_id"], item["benefit_product_id"], str(item["coverage_start"]))
 
 
-def classes_of(item: Mapping[str, Any]) -> dict[tuple[str, str], tuple[int, int]]:
+def classes_of(item: Mapping[str, Any]) -> Classes:
     return {
         (c["employment"], c["family_status"]): (
             c["employee_contribution_cents"],
@@ -228,7 +229,9 @@ def compare_live(
 # --- apply's report -------------------------------------------------------------------
 
 RESULT_LINE = re.compile(
-    r"^[+~!-] (created|updated|failed|skipped)\s+(\S+?)/(\S+?)/(\d{4}-\d{2}-\d{2})(.*)$", re.M
+    r"^[+~!-] (created|updated|failed|skipped)\s+(\S+?)/(\S+?)/(\d{4}-\d{2}-\d{2})(.*)\n?"
+    r"(?:    (.*))?$",
+    re.M,
 )
 
 
@@ -237,14 +240,20 @@ class Reported:
     status: str
     key: Key
     line: str
+    message: str  # the indented line under it ("" when there is none)
+
+    @property
+    def outcome_unknown(self) -> bool:
+        return "unknown" in self.line or "unknown" in self.message
 
 
 def reported_actions(out: str) -> list[Reported]:
-    """apply's per-action lines: ``+ created empr_x/MEC/2027-01-01  plyr_...``."""
+    """apply's per-action lines: ``+ created empr_x/MEC/2027-01-01  plyr_...``, each
+    with the message on the indented line below it, if any."""
     found = []
     for m in RESULT_LINE.finditer(out):
         product = PRODUCTS.get(m[3], m[3])
-        found.append(Reported(m[1], (m[2], product, m[4]), m[0]))
+        found.append(Reported(m[1], (m[2], product, m[4]), m[0].split("\n")[0], m[6] or ""))
     return found
 
 

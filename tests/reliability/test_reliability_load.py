@@ -23,10 +23,9 @@ from typing import Any
 
 import httpx
 import pytest
-from rel_support import EMPLOYERS, SandboxProcess, classes_of
+from rel_support import EMPLOYERS, Classes, SandboxProcess, classes_of
 
 CLIENTS = 32
-Classes = dict[tuple[str, str], tuple[int, int]]
 
 
 def free_port() -> int:
