@@ -275,8 +275,9 @@ class SandboxProcess:
         self.api_key = api_key
         self.port = port
         self.extra = list(extra)
-        self.proc: subprocess.Popen[str] | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
         self.base_url = ""
+        self.log_path = state
 
     def start(self) -> SandboxProcess:
         args = [
@@ -294,24 +295,23 @@ class SandboxProcess:
             *self.extra,
         ]
         env = {**os.environ, "VITABLE_SANDBOX_API_KEY": self.api_key}
-        self.proc = subprocess.Popen(
-            args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-        )
-        assert self.proc.stdout is not None
+        # Output to a file, never an unread pipe: a full pipe would stall the server.
+        self.log_path = self.state.with_name(f"{self.state.name}.{time.monotonic_ns()}.log")
+        with self.log_path.open("wb") as log:
+            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            if line.startswith("Base URL:"):
-                self.base_url = line.split(":", 1)[1].strip()
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            text = self.log_path.read_text(errors="replace")
+            url = re.search(r"^Base URL: (\S+)$", text, re.M)
+            key = re.search(r"^API key: (\S+)$", text, re.M)
+            if url and key:
+                assert key[1] == self.api_key
+                self.base_url = url[1]
                 self.port = int(self.base_url.rsplit(":", 1)[1])
-            if line.startswith("API key:"):
-                assert line.split(":", 1)[1].strip() == self.api_key
                 self._wait_ready()
                 return self
-        err = self.proc.stderr.read() if self.proc.stderr else ""
-        raise RuntimeError(f"sandbox did not start: {err[-2000:]}")
+            time.sleep(0.02)
+        raise RuntimeError(f"sandbox did not start: {self.log_path.read_text()[-2000:]}")
 
     def _wait_ready(self) -> None:
         for _ in range(200):
@@ -352,10 +352,6 @@ class SandboxProcess:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.kill()
-        if self.proc is not None:
-            for stream in (self.proc.stdout, self.proc.stderr):
-                if stream is not None:
-                    stream.close()
 
 
 def cli_env(base_url: str, api_key: str) -> dict[str, str]:
