@@ -35,6 +35,6 @@ key="$(sed -n 's/^API key: //p' "$log")"
   --exclude-checks positive_data_acceptance \
   --max-examples "$examples" \
   --seed "$seed" \
-  --workers 2 \
+  --workers 1 \
   --output-sanitize true \
   --warnings off
