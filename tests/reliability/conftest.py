@@ -14,9 +14,9 @@ import secrets
 from collections.abc import Iterator
 
 import pytest
-from rel_support import SEED, TODAY
+from rel_support import start_sandbox
 
-from vitable_config.sandbox import SandboxHandle, SandboxSettings, running_sandbox
+from vitable_config.sandbox import SandboxHandle, running_sandbox
 
 
 @pytest.fixture(scope="session")
@@ -43,12 +43,6 @@ def key_never_in_output(
         if secret_key in r.getMessage()
     ]
     assert not leaks, f"the API key appeared in: {leaks}"
-
-
-def start_sandbox(**overrides: object) -> SandboxSettings:
-    values: dict[str, object] = {"seed_file": SEED, "state_path": None, "today": TODAY}
-    values.update(overrides)
-    return SandboxSettings(**values)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")

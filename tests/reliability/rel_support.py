@@ -24,6 +24,7 @@ import httpx
 from click.testing import CliRunner
 
 from vitable_config.cli.main import main
+from vitable_config.sandbox import SandboxSettings
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "examples" / "sandbox-seed.yaml"
@@ -34,6 +35,13 @@ CLI = [sys.executable, "-m", "vitable_config"]
 
 Key = tuple[str, str, str]  # employer, product id, coverage start
 Classes = dict[tuple[str, str], tuple[int, int]]  # (employment, tier) -> (employee, employer)
+
+
+def start_sandbox(**overrides: Any) -> SandboxSettings:
+    """Settings for an in-process sandbox: the example seed, the test clock, in memory."""
+    values: dict[str, Any] = {"seed_file": SEED, "state_path": None, "today": TODAY}
+    values.update(overrides)
+    return SandboxSettings(**values)
 
 
 # --- running the CLI ------------------------------------------------------------

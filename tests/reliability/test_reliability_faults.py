@@ -26,7 +26,6 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import start_sandbox
 from rel_support import (
     PRODUCTS,
     Classes,
@@ -42,6 +41,7 @@ from rel_support import (
     key_of,
     reported_actions,
     run_cli,
+    start_sandbox,
     wanted_plan_years,
 )
 

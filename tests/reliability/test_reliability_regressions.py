@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from rel_support import api_args, run_cli
+from rel_support import api_args, run_cli, start_sandbox
 
 from vitable_config.config.values import MAX_CENTS, parse_cents
 from vitable_config.config.yaml_loader import parse_yaml
@@ -208,7 +208,6 @@ def test_wide_encodings_are_named(tmp_path: Path, encoding: str, name: str) -> N
 
 def test_throttle_fault_is_a_429_with_retry_after_and_writes_nothing() -> None:
     # The fault tests need 429s drawn from the seed (the rate limit depends on timing).
-    from conftest import start_sandbox
 
     from vitable_config.sandbox import FaultSettings, running_sandbox
 

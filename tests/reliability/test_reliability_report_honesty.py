@@ -10,8 +10,14 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from conftest import start_sandbox
-from rel_support import classes_of, compare_live, config_yaml, key_of, wanted_plan_years
+from rel_support import (
+    classes_of,
+    compare_live,
+    config_yaml,
+    key_of,
+    start_sandbox,
+    wanted_plan_years,
+)
 
 from vitable_config.api.client import VitableClient
 from vitable_config.api.retry import RetryPolicy

@@ -14,8 +14,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from conftest import start_sandbox
-from rel_support import CliResult, config_yaml, run_cli, wanted_plan_years
+from rel_support import CliResult, config_yaml, run_cli, start_sandbox, wanted_plan_years
 
 from vitable_config.api.client import VitableClient
 from vitable_config.api.errors import ApiError

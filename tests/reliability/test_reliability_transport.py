@@ -19,8 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import start_sandbox
-from rel_support import config_yaml, run_cli, wanted_plan_years
+from rel_support import config_yaml, run_cli, start_sandbox, wanted_plan_years
 
 from vitable_config.api.client import VitableClient
 from vitable_config.api.settings import ClientSettings
