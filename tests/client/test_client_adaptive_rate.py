@@ -8,6 +8,7 @@ loopback HTTP and counts the 429s the sandbox itself answered.
 from __future__ import annotations
 
 import asyncio
+import time
 
 from vitable_config.api.ratelimit import AdaptiveRate, RequestGate
 from vitable_config.sandbox import SandboxHandle
@@ -89,6 +90,22 @@ async def test_gate_paces_at_the_learned_rate_and_pauses_for_retry_after() -> No
             pass
     # paced at ~20/s: six admissions need at least ~5 intervals of 50 ms
     assert loop.time() - started >= 0.2
+
+
+async def test_a_cut_re_spaces_requests_already_waiting() -> None:
+    rate = AdaptiveRate()
+    for _ in range(100):
+        rate.answered()
+    rate.rate_limited(admitted_at=time.monotonic())  # learned: 100/s
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    waiters = [asyncio.ensure_future(rate.wait()) for _ in range(10)]  # slots up to ~0.1 s
+    await asyncio.sleep(0.015)
+    while (rate.rate or 0) > 20:
+        rate.rate_limited(admitted_at=time.monotonic() + 1)
+    await asyncio.gather(*waiters)
+    # Kept at 100/s the ten slots end by ~0.1 s; re-spaced at <= 20/s they need >= 0.35 s.
+    assert loop.time() - started >= 0.3
 
 
 def test_adaptive_can_be_turned_off() -> None:

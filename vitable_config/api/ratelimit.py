@@ -52,15 +52,20 @@ class AdaptiveRate:
         return self._learned * (1.0 + INCREASE_PER_SECOND * quiet)
 
     async def wait(self) -> None:
-        """Wait for this request's slot (no wait while no rate is learned)."""
-        rate = self.rate
-        if rate is None:
-            return
-        now = self._clock()
-        slot = max(now, self._next_slot)
-        self._next_slot = slot + 1.0 / rate
-        if slot > now:
+        """Wait for this request's slot (no wait while no rate is learned). A cut
+        while waiting re-spaces the waiter at the new rate: slots reserved at the
+        old rate would otherwise keep the old pace for a moment and cause more
+        429s, and more cuts, than the server asked for."""
+        while (rate := self.rate) is not None:
+            now = self._clock()
+            slot = max(now, self._next_slot)
+            self._next_slot = slot + 1.0 / rate
+            if slot <= now:
+                return
+            epoch = self._cut_at
             await asyncio.sleep(slot - now)
+            if self._cut_at == epoch:
+                return
 
     def answered(self) -> None:
         """Record a response that was not a 429."""
@@ -84,7 +89,7 @@ class AdaptiveRate:
             learned = current * DECREASE
         self._learned = max(MIN_RATE, learned)
         self._cut_at = now
-        self._next_slot = max(self._next_slot, now + 1.0 / self._learned)
+        self._next_slot = now + 1.0 / self._learned  # waiters re-reserve from here
 
     def _trim(self, now: float) -> None:
         while self._answered and self._answered[0] < now - WINDOW_SECONDS:
