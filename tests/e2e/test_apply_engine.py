@@ -14,7 +14,12 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from vitable_config.api.errors import ConflictError, OutcomeUnknownError, ServerError
+from vitable_config.api.errors import (
+    ConflictError,
+    OutcomeUnknownError,
+    ServerError,
+    UnexpectedResponseError,
+)
 from vitable_config.api.models import ContributionClass, PlanYear, PlanYearCreate, PlanYearUpdate
 from vitable_config.desired import PlanYearKey
 from vitable_config.engine.apply import ApplyOptions, apply_changes
@@ -112,6 +117,9 @@ class FakeApi:
                 raise OutcomeUnknownError("POST", path, "ReadTimeout")
             if step == "conflict":
                 raise ConflictError(409, "overlapping plan year", method="POST", path=path)
+            if step == "unreadable_ok":  # committed, 201, but the body cannot be read
+                self._insert(product, body)
+                raise UnexpectedResponseError(201, "response body is not JSON", path=path)
             return self._insert(product, body)
         finally:
             self.in_flight -= 1
@@ -163,6 +171,17 @@ async def test_unknown_outcome_that_committed_is_found_not_resent() -> None:
     assert (r.status, r.recovered) == ("created", True)
     assert api.posts == 1, "a committed create must not be sent again"
     assert api.count_for("empr_a") == 1
+    assert r.live_id in api.store
+
+
+async def test_committed_create_with_unreadable_answer_is_created_not_failed() -> None:
+    # A 2xx whose body cannot be parsed means the server committed: the report must say
+    # created (found by re-reading), not failed, and the POST must not be sent again.
+    api = FakeApi(post_script={"empr_a": ["unreadable_ok"]})
+    result = await apply_changes(plan_of(create_change("empr_a")), api)
+    r = result.results[0]
+    assert (r.status, r.recovered) == ("created", True)
+    assert api.posts == 1
     assert r.live_id in api.store
 
 

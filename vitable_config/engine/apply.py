@@ -42,6 +42,7 @@ from vitable_config.api.errors import (
     ConflictError,
     OutcomeUnknownError,
     TransportError,
+    UnexpectedResponseError,
 )
 from vitable_config.api.models import PlanYear, PlanYearCreate, PlanYearUpdate
 from vitable_config.engine.model import ActionResult, ApplyResult, Plan, PlanYearChange
@@ -162,6 +163,30 @@ async def _create(
             if found is not None:
                 return ActionResult(change, "created", found.id, None, recovered=True)
             # Definitely not committed: safe to send again.
+        except UnexpectedResponseError as exc:
+            if not 200 <= exc.status < 300:
+                return ActionResult(change, "failed", None, _describe(exc))
+            # The server accepted the create but its answer could not be read: it was
+            # committed, so find it (never send it again, never report it failed).
+            try:
+                found = await _find_by_key(client, product_id, body)
+            except Exception as read_exc:
+                return ActionResult(
+                    change,
+                    "failed",
+                    None,
+                    f"the API accepted the create ({exc.status}) but its answer was unreadable "
+                    f"and re-reading failed ({_describe(read_exc)}); run plan to confirm",
+                )
+            if found is not None:
+                return ActionResult(change, "created", found.id, None, recovered=True)
+            return ActionResult(
+                change,
+                "failed",
+                None,
+                f"the API accepted the create ({exc.status}) but no plan year was found for it; "
+                "run plan to confirm",
+            )
         except ConflictError as exc:
             try:
                 found = await _find_by_key(client, product_id, body)
