@@ -78,7 +78,10 @@ api_options = _stack(
         type=click.FloatRange(min=0.1),
         default=None,
         metavar="RPS",
-        help="Client-side limit in requests per second [default: none].",
+        help=(
+            "Fixed client-side ceiling in requests per second [default: none; the client "
+            "learns the server's limit from 429s and paces itself]."
+        ),
     ),
     click.option(
         "--timeout",
