@@ -109,7 +109,7 @@ async def read_all(url: str, key: str, window: int) -> tuple[int, int, float]:
 
 
 async def run(url: str, key: str, windows: list[int], repeats: int) -> None:
-    print("| concurrent_pages | plan years | requests | seconds (best of %d) |" % repeats)
+    print(f"| concurrent_pages | plan years | requests | seconds (best of {repeats}) |")
     print("|---:|---:|---:|---:|")
     for window in windows:
         best: tuple[int, int, float] | None = None
