@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import yaml
+from sandbox_process import start_sandbox
 
 from vitable_config.api import ClientSettings, VitableClient
 
@@ -80,21 +79,9 @@ def seed_document() -> dict[str, Any]:
 
 
 def start_server(seed: Path, latency_ms: int) -> tuple[subprocess.Popen[str], str, str]:
-    cmd = [sys.executable, "-m", "vitable_config", "sandbox", "serve", "--port", "0"]
-    cmd += ["--today", "2026-11-21", "--seed", str(seed), "--latency-ms", str(latency_ms)]
-    env = {**os.environ, "VITABLE_SANDBOX_API_KEY": ""}
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
-    url = key = None
-    assert proc.stdout is not None
-    while url is None or key is None:
-        line = proc.stdout.readline()
-        if not line:
-            raise SystemExit("sandbox exited before printing its URL and key")
-        if line.startswith("Base URL: "):
-            url = line.split(": ", 1)[1].strip()
-        elif line.startswith("API key: "):
-            key = line.split(": ", 1)[1].strip()
-    return proc, url, key
+    return start_sandbox(
+        "--today", "2026-11-21", "--seed", str(seed), "--latency-ms", str(latency_ms)
+    )
 
 
 async def read_all(url: str, key: str, window: int) -> tuple[int, int, float]:

@@ -31,7 +31,6 @@ import asyncio
 import json
 import os
 import platform
-import re
 import statistics
 import subprocess
 import sys
@@ -46,6 +45,7 @@ from typing import Any
 
 import httpx
 import yaml  # type: ignore[import-untyped]
+from sandbox_process import start_sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 API_KEY = "vc_test_perf_harness"  # the sandbox's own key: not a secret
@@ -172,28 +172,13 @@ class Sandbox:
     """``vitable-config sandbox serve`` in a child process, with admin helpers."""
 
     def __init__(self, seed: Path, latency_ms: int) -> None:
-        cmd = [
-            sys.executable, "-m", "vitable_config", "sandbox", "serve", "--port", "0",
+        self.proc, self.base_url, _ = start_sandbox(
             "--seed", str(seed), "--latency-ms", str(latency_ms), "--today", TODAY,
-            "--api-key", API_KEY,
-        ]  # fmt: skip
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-        self.base_url = self._wait_for_url()
+            api_key=API_KEY,
+        )  # fmt: skip
         self.admin = httpx.Client(
             base_url=self.base_url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=120
         )
-
-    def _wait_for_url(self) -> str:
-        assert self.proc.stdout is not None
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if match := re.search(r"Base URL: (\S+)", line):
-                return match.group(1)
-            if not line and self.proc.poll() is not None:
-                break
-        self.proc.kill()
-        raise SystemExit("the sandbox did not start")
 
     def stats(self) -> dict[str, Any]:
         return dict(self.admin.get("/_sandbox/stats").raise_for_status().json())
@@ -246,10 +231,12 @@ def _report_hwm():
         f.write(found.group(1) if found else "")
 atexit.register(_report_hwm)
 """
-# python -c RUN_SCRIPT script.py args...: run a script as __main__
+# python -c RUN_SCRIPT script.py args...: run a script as __main__, as `python script.py`
+# would (with the script's folder first on sys.path, so sibling modules import)
 RUN_SCRIPT = (
     _HWM_PRELUDE
-    + "import runpy, sys\nsys.argv = sys.argv[1:]\n"
+    + "import os, runpy, sys\nsys.argv = sys.argv[1:]\n"
+    + "sys.path.insert(0, os.path.dirname(os.path.abspath(sys.argv[0])))\n"
     + ("runpy.run_path(sys.argv[0], run_name='__main__')\n")
 )
 # python -c RUN_CLI args...: exactly what the vitable-config console script does

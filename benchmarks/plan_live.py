@@ -19,11 +19,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import re
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime
@@ -31,6 +28,7 @@ from pathlib import Path
 
 import yaml
 from pydantic import SecretStr
+from sandbox_process import start_sandbox
 
 from vitable_config.api import ClientSettings, VitableClient
 from vitable_config.desired import DesiredClass, DesiredPlanYear, DesiredState
@@ -90,23 +88,12 @@ def desired_for(employer_ids: list[str]) -> DesiredState:
     )  # fmt: skip
 
 
-def start_sandbox(seed: Path, latency_ms: int) -> tuple[subprocess.Popen[str], str]:
-    cmd = [
-        sys.executable, "-m", "vitable_config", "sandbox", "serve", "--port", "0",
+def start_plan_sandbox(seed: Path, latency_ms: int) -> tuple[subprocess.Popen[str], str]:
+    proc, url, _ = start_sandbox(
         "--seed", str(seed), "--latency-ms", str(latency_ms), "--today", "2026-11-21",
-        "--api-key", API_KEY,
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=dict(os.environ))
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if match := re.search(r"Base URL: (\S+)", line):
-            return proc, match.group(1)
-        if not line and proc.poll() is not None:
-            break
-    proc.kill()
-    raise SystemExit("sandbox did not start")
+        api_key=API_KEY, timeout=60,
+    )  # fmt: skip
+    return proc, url
 
 
 async def plan_once(base_url: str, desired: DesiredState) -> dict[str, float]:
@@ -141,7 +128,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         seed = Path(tmp) / "seed.yaml"
         write_seed(seed, args.employers)
-        proc, base_url = start_sandbox(seed, args.latency_ms)
+        proc, base_url = start_plan_sandbox(seed, args.latency_ms)
         try:
             results = []
             for name, desired in scenarios.items():

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from sandbox_process import start_sandbox
 
 PRODUCTS = ("bprd_mec", "bprd_dental", "bprd_vision", "bprd_mvp")
 EMPLOYERS = ("empr_acme", "empr_globex", *(f"empr_r{i:03d}" for i in range(1, 31)))
@@ -54,32 +55,10 @@ class Result:
 
 
 def start_server(state_path: str | None) -> tuple[subprocess.Popen[str], str, str]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "vitable_config",
-        "sandbox",
-        "serve",
-        "--port",
-        "0",
-        "--today",
-        "2026-11-21",
-    ]
+    args = ["--today", "2026-11-21"]
     if state_path:
-        cmd += ["--state", state_path]
-    env = {**os.environ, "VITABLE_SANDBOX_API_KEY": ""}
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
-    url = key = None
-    assert proc.stdout is not None
-    while url is None or key is None:
-        line = proc.stdout.readline()
-        if not line:
-            raise SystemExit("sandbox exited before printing its URL and key")
-        if line.startswith("Base URL: "):
-            url = line.split(": ", 1)[1].strip()
-        elif line.startswith("API key: "):
-            key = line.split(": ", 1)[1].strip()
-    return proc, url, key
+        args += ["--state", state_path]
+    return start_sandbox(*args)
 
 
 def create_body(employer: str, year: int) -> dict[str, Any]:
