@@ -61,7 +61,7 @@ def test_error_log_is_shown_open_and_cannot_break_out_of_its_fence() -> None:
 
 
 def test_api_key_is_redacted_from_plan_and_log() -> None:
-    key = "vcsk_live_SECRET123456"
+    key = "vc_test_SECRET123456"
     body = build_comment_body(
         [_run(f"plan mentions {key}", code=1, log=f"auth {key} failed")], secrets=[key]
     )
