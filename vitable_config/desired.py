@@ -34,6 +34,10 @@ class Source:
     kind: LayerKind
     name: str | None = None
     location: SourceLocation | None = None
+    # For a value computed by a Jinja expression: the variables it read (sorted), so
+    # a reviewer knows the value also depends on per-employer data (CSV columns,
+    # rollout/employer ``variables``, ``--var``), not only on the layer's text.
+    variables: tuple[str, ...] = ()
 
     def describe(self) -> str:
         label = {
@@ -44,7 +48,15 @@ class Source:
             "variable": f"variable {self.name}",
             "plan_year": "plan year",
         }[self.kind]
-        return f"{label} ({self.location})" if self.location else label
+        text = f"{label} ({self.location})" if self.location else label
+        return text + variables_suffix(self.variables)
+
+
+def variables_suffix(names: tuple[str, ...]) -> str:
+    """`` using variable x`` / `` using variables x, y`` (empty for none)."""
+    if not names:
+        return ""
+    return f" using variable{'s' if len(names) > 1 else ''} {', '.join(names)}"
 
 
 @dataclass(frozen=True, slots=True)

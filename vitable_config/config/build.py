@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,7 @@ from vitable_config.desired import (
     DesiredState,
     FieldPath,
     PlanYearKey,
+    Source,
 )
 from vitable_config.errors import Problem, SourceLocation, UserError
 
@@ -513,12 +514,19 @@ class _Builder:
             open_enrollment_end=values["open_enrollment_end"],
             contribution_classes=built,
             status=values.get("status"),
-            provenance={path: entry.source for path, entry in pending.entries.items()},
+            provenance={path: self.source_of(entry) for path, entry in pending.entries.items()},
             location=pending.location,
             template=pending.template,
             rollout=pending.rollout,
             employer_name=pending.employer_name,
         )
+
+    def source_of(self, entry: Entry) -> Source:
+        """The entry's layer, plus the variables its expression read (if it is one)."""
+        if not is_template(entry.value):
+            return entry.source
+        names = self.renderer.variables_of(entry.value)
+        return replace(entry.source, variables=names) if names else entry.source
 
     def _dates_ok(self, pending: _Pending, v: dict[str, Any]) -> bool:
         checks = (

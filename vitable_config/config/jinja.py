@@ -224,6 +224,10 @@ class Renderer:
         self._compiled[source] = compiled
         return compiled
 
+    def variables_of(self, source: str) -> tuple[str, ...]:
+        """The variables ``source`` reads, sorted (compiled once, cached)."""
+        return self._compile(source).names
+
     def render(self, source: str, variables: Mapping[str, Any]) -> Any:
         """Render ``source``; raise :class:`TemplateFailure` on any problem."""
         compiled = self._compile(source)

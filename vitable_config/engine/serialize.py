@@ -26,13 +26,16 @@ def source_to_dict(source: Source | None) -> dict[str, Any] | None:
     if source is None:
         return None
     loc = source.location
-    return {
+    out: dict[str, Any] = {
         "kind": source.kind,
         "name": source.name,
         "file": loc.file if loc else None,
         "line": loc.line if loc else None,
         "column": loc.column if loc else None,
     }
+    if source.variables:
+        out["variables"] = list(source.variables)
+    return out
 
 
 def source_from_dict(data: dict[str, Any] | None) -> Source | None:
@@ -41,7 +44,12 @@ def source_from_dict(data: dict[str, Any] | None) -> Source | None:
     location = None
     if data.get("file") is not None and data.get("line") is not None:
         location = SourceLocation(data["file"], int(data["line"]), int(data.get("column") or 1))
-    return Source(kind=data["kind"], name=data.get("name"), location=location)
+    return Source(
+        kind=data["kind"],
+        name=data.get("name"),
+        location=location,
+        variables=tuple(data.get("variables") or ()),
+    )
 
 
 def key_to_dict(key: PlanYearKey, product_code: str | None = None) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vitable_config.desired import FieldPath, Source
+from vitable_config.desired import FieldPath, Source, variables_suffix
 from vitable_config.engine.model import PlanYearChange, Reach
 from vitable_config.engine.render.money import dollars, format_class
 
@@ -65,7 +65,7 @@ def source_label(source: Source | None) -> str | None:
     }.get(source.kind, source.kind)
     if source.location is not None:
         label += f" ({source.location.file}:{source.location.line})"
-    return label
+    return label + variables_suffix(source.variables)
 
 
 def employer_label(change: PlanYearChange) -> str:
@@ -88,7 +88,9 @@ def coverage_label(change: PlanYearChange) -> str:
 def reach_line(reach: Reach) -> str:
     """``template standard-2027 changes full_time/EE employer share for 25 employers
     (25 plan years); 3 unaffected (override it)``."""
-    layer = f"{reach.layer.kind} {reach.layer.name}"
+    # A value computed from variables may change because the expression changed or
+    # because each employer's variables did: say which variables it reads.
+    layer = f"{reach.layer.kind} {reach.layer.name}{variables_suffix(reach.layer.variables)}"
     label = path_label(reach.path)
     overridden = reach.overridden_employers or reach.overridden
     unaffected = f"{overridden:,} unaffected (override it)"
