@@ -144,7 +144,7 @@ def connect(opts: ApiOptions) -> Iterator[Target]:
     if opts.sandbox:
         if opts.base_url and ENV_BASE_URL not in os.environ:
             raise UserError("--sandbox and --base-url cannot be combined: choose one")
-        from vitable_config.engine.embedded import embedded_sandbox
+        from vitable_config.cli.embedded import embedded_sandbox
 
         with embedded_sandbox() as sb:
             settings = ClientSettings.from_env(api_key=sb.api_key, base_url=sb.base_url)
@@ -304,6 +304,11 @@ def use_color(stream: Any = None) -> bool:
         return bool(s.isatty())
     except (AttributeError, ValueError):
         return False
+
+
+def text_style(stream: Any = None) -> Callable[..., str] | None:
+    """click.style when colour is on (see :func:`use_color`), else None (plain text)."""
+    return click.style if use_color(stream) else None
 
 
 def stdin_is_tty() -> bool:

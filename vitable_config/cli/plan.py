@@ -19,10 +19,11 @@ from vitable_config.cli.options import (
     safety_options,
     scope_from,
     scope_options,
-    use_color,
+    text_style,
     var_options,
     variables_from,
 )
+from vitable_config.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
 
 EPILOG = """\b
 Examples:
@@ -88,13 +89,13 @@ def command(
     elif fmt == "markdown":
         text = render_markdown(plan)
     else:
-        text = render_text(plan, color=use_color())
+        text = render_text(plan, style=text_style())
     click.echo(text, nl=not text.endswith("\n"))
 
     verdict = check_safety(plan, safety)
     if not verdict.allowed:
         click.echo(f"error: {verdict.message}", err=True)
-        return 1
+        return EXIT_ERROR
     if verdict.forced:
         click.echo(f"warning: {verdict.message}", err=True)
     if out is not None:
@@ -108,10 +109,10 @@ def command(
             err=True,
         )
     if not detailed_exitcode:
-        return 0
+        return EXIT_OK
     if plan.has_blocked:
-        return 1
-    return 2 if plan.has_changes else 0
+        return EXIT_ERROR
+    return EXIT_CHANGES if plan.has_changes else EXIT_OK
 
 
 async def _plan(state: Any, target: Target, api: ApiOptions, scope: Any) -> Any:

@@ -167,15 +167,7 @@ def check(run_dirs: tuple[Path, ...]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point for ``python -m vitable_config.gitops`` (same error mapping as the CLI)."""
-    try:
-        result = command.main(args=argv, prog_name="vitable-config gitops", standalone_mode=False)
-    except UserError as exc:
-        click.echo(exc.format(), err=True)
-        return 1
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    return result if isinstance(result, int) else 0
+    """Entry point for ``python -m vitable_config.gitops`` (the CLI's one error mapping)."""
+    from vitable_config.cli.exits import run
+
+    return run(command, argv, "vitable-config gitops")

@@ -53,7 +53,8 @@ class EnrollmentRepo:
         row = conn.execute("SELECT * FROM enrollments WHERE id = ?", (enrollment_id,)).fetchone()
         if row is None:
             raise not_found("enrollment", enrollment_id)
-        return row
+        found: sqlite3.Row = row
+        return found
 
     def get(self, enrollment_id: str) -> dict[str, Any]:
         with self.store.read() as conn:

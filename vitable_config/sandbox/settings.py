@@ -129,7 +129,7 @@ class FaultSettings:
             raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
         values = dict(data)
         if values.get("methods") is not None:
-            values["methods"] = frozenset(values["methods"])  # type: ignore[arg-type]
+            values["methods"] = frozenset(values["methods"])  # type: ignore[call-overload]
         if values.get("paths") is not None:
             values["paths"] = tuple(values["paths"])  # type: ignore[arg-type]
         return cls(**values)  # type: ignore[arg-type]
