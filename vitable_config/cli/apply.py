@@ -12,8 +12,8 @@ from typing import Any
 import click
 
 from vitable_config.cli.options import (
+    ApiConnection,
     ApiOptions,
-    Target,
     api_from,
     api_options,
     connect,
@@ -143,7 +143,7 @@ def _apply_saved(path: Path, api: ApiOptions, safety: Any) -> int:
 
 
 def _run_apply(
-    plan: Any, target: Target, api: ApiOptions, safety: Any, *, verify_fresh: bool
+    plan: Any, target: ApiConnection, api: ApiOptions, safety: Any, *, verify_fresh: bool
 ) -> int:
     from vitable_config.engine.run import apply_plan
 

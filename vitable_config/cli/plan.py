@@ -9,8 +9,8 @@ from typing import Any
 import click
 
 from vitable_config.cli.options import (
+    ApiConnection,
     ApiOptions,
-    Target,
     api_from,
     api_options,
     connect,
@@ -115,7 +115,7 @@ def command(
     return EXIT_CHANGES if plan.has_changes else EXIT_OK
 
 
-async def _plan(state: Any, target: Target, api: ApiOptions, scope: Any) -> Any:
+async def _plan(state: Any, target: ApiConnection, api: ApiOptions, scope: Any) -> Any:
     from vitable_config.engine.run import plan_config
 
     async with make_client(target, api) as client:

@@ -13,9 +13,9 @@ from vitable_config.errors import UserError
 from vitable_config.sandbox.runtime import SandboxRuntime
 from vitable_config.sandbox.server import serve_forever
 from vitable_config.sandbox.settings import (
-    API_KEY_ENV,
     DEFAULT_SEED_PATH,
     DEFAULT_STATE_PATH,
+    SANDBOX_API_KEY_ENV,
     TODAY_ENV,
     FaultSettings,
     SandboxSettings,
@@ -78,8 +78,8 @@ def command() -> None:
 )
 @click.option(
     "--api-key",
-    envvar=API_KEY_ENV,
-    help=f"Accepted API key (env {API_KEY_ENV}; default: a generated vc_test_... key).",
+    envvar=SANDBOX_API_KEY_ENV,
+    help=f"Accepted API key (env {SANDBOX_API_KEY_ENV}; default: a generated vc_test_... key).",
 )
 @click.option(
     "--today",

@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
+from vitable_config.cli.variables import var_options, variables_from
 from vitable_config.config import load_config
-from vitable_config.config.cli_vars import collect_variables
-
-var_option = click.option(
-    "--var",
-    "assignments",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Set a template variable (highest precedence; repeatable).",
-)
-var_file_option = click.option(
-    "--var-file",
-    "var_files",
-    multiple=True,
-    type=click.Path(dir_okay=False),
-    help="YAML file of template variables (repeatable; --var wins).",
-)
 
 
 @click.command("validate")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@var_option
-@var_file_option
-def command(
-    paths: tuple[str, ...], assignments: tuple[str, ...], var_files: tuple[str, ...]
-) -> int:
+@var_options
+def command(paths: tuple[str, ...], **kwargs: Any) -> int:
     """Check config files: schema, layers, templates and dates.
 
     Prints every problem with file:line:column and exits 1, or prints a
@@ -39,7 +23,7 @@ def command(
     Example:
       vitable-config validate examples/rollout --var ee_employer_cents=40000
     """
-    state = load_config(list(paths), collect_variables(var_files, assignments))
+    state = load_config(list(paths), variables_from(kwargs))
     n = len(state.plan_years)
     m = len(state.employer_ids)
     k = len(state.files)

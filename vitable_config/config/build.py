@@ -178,7 +178,7 @@ def _converter(path: FieldPath) -> Callable[[Any, bool], Any]:
     return _PARSER_BY_FIELD[path[0]]
 
 
-class _Builder:
+class _PlanYearBuilder:
     def __init__(self, combined: _Combined, cli_vars: dict[str, Any], problems: ProblemList):
         self.c = combined
         self.cli_vars = cli_vars
@@ -598,7 +598,7 @@ def _load(
     problems.extend(raw_problems)
     problems.raise_if_any()
     combined = _combine(docs, problems)
-    builder = _Builder(combined, dict(variables or {}), problems)
+    builder = _PlanYearBuilder(combined, dict(variables or {}), problems)
     for raw, doc in combined.rollouts:
         builder.add_rollout(raw, doc)
     for employer_id, (raw, _loc) in combined.employers.items():

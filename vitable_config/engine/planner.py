@@ -151,7 +151,7 @@ def _blocked(
     return "; ".join(r for r, _ in reasons), reasons[0][1]
 
 
-class _Builder:
+class _PlanBuilder:
     def __init__(self, live: LiveState, today: date) -> None:
         self.live = live
         self.today = today
@@ -320,7 +320,7 @@ def build_plan(
     """Compare desired with live; raise :class:`UserError` for problems found on the way
     (inactive product for a create, duplicate keys, invalid requests) — all at once."""
     keys = _resolve_keys(desired, live)
-    builder = _Builder(live, today)
+    builder = _PlanBuilder(live, today)
     changes = [
         builder.change_for(py, key) for py, key in zip(desired.plan_years, keys, strict=True)
     ]

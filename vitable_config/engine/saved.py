@@ -26,7 +26,7 @@ from typing import Any
 from vitable_config.api.errors import NotFoundError
 from vitable_config.api.models import PlanYear
 from vitable_config.engine.live import fingerprint
-from vitable_config.engine.model import FORMAT_VERSION, Plan
+from vitable_config.engine.model import Plan
 from vitable_config.engine.ports import VitableApi
 from vitable_config.engine.serialize import plan_from_dict, plan_to_dict
 from vitable_config.errors import Problem, SourceLocation, UserError
@@ -98,15 +98,10 @@ def load_plan(path: str | Path) -> Plan:
             f"{p} is not a saved plan (no format_version); "
             "create one with: vitable-config plan PATH --out FILE"
         )
-    if data["format_version"] != FORMAT_VERSION:
-        raise UserError(
-            f"{p} has plan format_version {data['format_version']!r}, but this vitable-config "
-            f"reads version {FORMAT_VERSION}; make the plan again with this version"
-        )
     try:
-        return plan_from_dict(data)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise UserError(f"{p} is not a valid saved plan: {exc}") from None
+        return plan_from_dict(data)  # checks the format version (the one check)
+    except UserError as exc:
+        raise UserError(f"{p}: {exc.message}") from None
 
 
 def check_base_url(plan: Plan, base_url: str) -> None:

@@ -12,27 +12,27 @@ Python API (tests, the embedded ``--sandbox`` mode)::
 
 from __future__ import annotations
 
-from vitable_config.sandbox.runtime import RequestRecord, SandboxRuntime
+from vitable_config.sandbox.runtime import SandboxRuntime, ServedRequest
 from vitable_config.sandbox.server import SandboxHandle, running_sandbox, serve_forever
 from vitable_config.sandbox.settings import (
-    API_KEY_ENV,
     DEFAULT_SEED_PATH,
     DEFAULT_STATE_PATH,
+    SANDBOX_API_KEY_ENV,
     TODAY_ENV,
     FaultSettings,
     SandboxSettings,
 )
 
 __all__ = [
-    "API_KEY_ENV",
     "DEFAULT_SEED_PATH",
     "DEFAULT_STATE_PATH",
+    "SANDBOX_API_KEY_ENV",
     "TODAY_ENV",
     "FaultSettings",
-    "RequestRecord",
     "SandboxHandle",
     "SandboxRuntime",
     "SandboxSettings",
+    "ServedRequest",
     "running_sandbox",
     "serve_forever",
 ]

@@ -23,7 +23,7 @@ from vitable_config.sandbox.store import Store
 
 
 @dataclass(frozen=True, slots=True)
-class RequestRecord:
+class ServedRequest:
     """One request as the sandbox saw it. ``status`` is ``None`` when the
     connection was dropped without a response; ``fault`` names the injected fault."""
 
@@ -48,7 +48,7 @@ class SandboxRuntime:
         self.catalog = CatalogRepo(self.store)
         self.enrollments = EnrollmentRepo(self.store)
         self._log_lock = threading.Lock()
-        self.request_log: list[RequestRecord] = []
+        self.request_log: list[ServedRequest] = []
         try:
             self.seeded = self._seed_if_empty()
         except BaseException:
@@ -97,7 +97,7 @@ class SandboxRuntime:
 
     def record(self, method: str, path: str, status: int | None, fault: str | None) -> None:
         with self._log_lock:
-            self.request_log.append(RequestRecord(method, path, status, fault))
+            self.request_log.append(ServedRequest(method, path, status, fault))
 
     def clear_request_log(self) -> None:
         with self._log_lock:

@@ -18,7 +18,7 @@ from pathlib import Path
 from vitable_config.errors import UserError
 
 TODAY_ENV = "VITABLE_SANDBOX_TODAY"
-API_KEY_ENV = "VITABLE_SANDBOX_API_KEY"
+SANDBOX_API_KEY_ENV = "VITABLE_SANDBOX_API_KEY"
 DEFAULT_SEED_PATH = Path(__file__).with_name("default_seed.yaml")
 DEFAULT_STATE_PATH = Path(".vitable-sandbox") / "state.db"
 
@@ -49,7 +49,7 @@ def today_from_env() -> date:
 
 
 def api_key_from_env() -> str | None:
-    return os.environ.get(API_KEY_ENV) or None
+    return os.environ.get(SANDBOX_API_KEY_ENV) or None
 
 
 @dataclass(frozen=True)

@@ -46,19 +46,7 @@ def value_label(path: FieldPath, value: Any) -> str:
 
 def source_label(source: Source | None) -> str | None:
     """``template standard-2027 (examples/rollout/templates.yaml:12)``."""
-    if source is None:
-        return None
-    label = {
-        "defaults": "defaults",
-        "template": f"template {source.name}",
-        "rollout": f"rollout {source.name}",
-        "employer": "employer override",
-        "variable": f"variable {source.name}",
-        "plan_year": "the employer's own plan year",
-    }.get(source.kind, source.kind)
-    if source.location is not None:
-        label += f" ({source.location.file}:{source.location.line})"
-    return label + variables_suffix(source.variables)
+    return None if source is None else source.describe(column=False)
 
 
 def employer_label(change: PlanYearChange) -> str:
