@@ -7,13 +7,8 @@ from __future__ import annotations
 from datetime import date
 
 from e2e_support import PY, api_args, run_cli
-from test_apply_engine import PRODUCT, START, FakeApi, create_request, plan_of
 
-from vitable_config.api.models import PlanYearCreate, PlanYearUpdate
-from vitable_config.desired import PlanYearKey
 from vitable_config.domain.fields import status_since
-from vitable_config.engine.apply import apply_changes
-from vitable_config.engine.model import PlanYearChange
 
 EXPIRED_SINCE = "2028-01-01"  # coverage ends 2027-12-31 (still covered that day)
 
@@ -43,19 +38,3 @@ def test_plan_of_an_expired_plan_year_is_blocked_since_the_day_after_coverage(
     shown = run_cli(["plan", changed, "--format", "json", *api_args(sandbox)])
     blocked = [c for c in shown.json["changes"] if c["action"] == "blocked"]
     assert [c["blocked_since"] for c in blocked] == [EXPIRED_SINCE]
-
-
-async def test_apply_says_an_expired_plan_year_is_locked_since_the_same_day() -> None:
-    api = FakeApi()
-    live = api._insert(PRODUCT, PlanYearCreate.model_validate(create_request("empr_a")))
-    live.status = "expired"
-    api.locked.add(live.id)
-    body = PlanYearUpdate.model_validate(
-        {"contribution_classes": create_request("empr_a", 12345)["contribution_classes"]}
-    ).model_dump(mode="json", exclude_none=True)
-    change = PlanYearChange(
-        action="update", key=PlanYearKey("empr_a", PRODUCT, START), live_id=live.id, request=body
-    )
-    result = await apply_changes(plan_of(change), api)
-    assert result.results[0].status == "failed"
-    assert f"locked (status expired since {EXPIRED_SINCE})" in (result.results[0].message or "")
