@@ -150,6 +150,11 @@ def test_every_output_format(sandbox, write_config) -> None:
     no_color = run_cli(["plan", cfg, *api_args(sandbox)], tty=True, env={"NO_COLOR": "1"})
     assert ANSI not in no_color.out + no_color.err
     assert no_color.out == plain.out
+    for args in (["plan", "--no-color"], ["--no-color", "plan"]):  # the flag form of NO_COLOR
+        flag = run_cli([*args, cfg, *api_args(sandbox)], tty=True, env={"NO_COLOR": None})
+        assert flag.code == 0, flag.err
+        assert ANSI not in flag.out + flag.err
+        assert flag.out == plain.out
 
 
 def test_no_tty_refusal_and_confirmation(sandbox, write_config) -> None:

@@ -27,6 +27,7 @@ from vitable_config.cli.options import (
     var_options,
     variables_from,
 )
+from vitable_config.cli.style import no_color_option
 from vitable_config.errors import EXIT_ERROR, EXIT_OK, UserError
 
 EPILOG = """\b
@@ -52,6 +53,7 @@ PROGRESS_MIN_ACTIONS = 20
     is_flag=True,
     help="Apply without asking (required when stdin is not a terminal, e.g. in CI).",
 )
+@no_color_option
 @scope_options
 @safety_options
 @var_options

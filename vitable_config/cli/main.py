@@ -15,6 +15,7 @@ import click
 
 from vitable_config import __version__
 from vitable_config.cli.exits import run
+from vitable_config.cli.style import no_color_option
 
 # Each command's module is imported only when that command runs (or for --help), so
 # `validate` does not pay for the HTTP client and `plan` does not pay for the server.
@@ -23,6 +24,7 @@ COMMAND_MODULES: dict[str, str] = {
     "render": "vitable_config.cli.render",
     "plan": "vitable_config.cli.plan",
     "apply": "vitable_config.cli.apply",
+    "show": "vitable_config.cli.show",
     "export": "vitable_config.cli.export",
     "sandbox": "vitable_config.cli.sandbox",
     "gitops": "vitable_config.gitops.cli",
@@ -45,6 +47,7 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="vitable-config")
+@no_color_option
 def cli() -> None:
     """Declarative configuration-as-code for the Vitable Connect benefits API.
 

@@ -23,6 +23,7 @@ from vitable_config.cli.options import (
     var_options,
     variables_from,
 )
+from vitable_config.cli.style import no_color_option
 from vitable_config.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
 
 EPILOG = """\b
@@ -60,6 +61,7 @@ Terraform; use --detailed-exitcode in CI.
     is_flag=True,
     help="Exit 0 when in sync, 2 when changes are pending, 1 on errors or blocked changes.",
 )
+@no_color_option
 @scope_options
 @safety_options
 @var_options
