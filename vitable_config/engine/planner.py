@@ -158,6 +158,7 @@ class _PlanBuilder:
         self.problems: list[Problem] = []
         self.warnings: list[str] = []
         self.matched: set[str] = set()
+        self.named: set[str] = set()  # employers whose name mismatch was reported
         self.index: dict[LiveKey, PlanYear] = {}
         for py in live.all_plan_years():
             key = (py.employer_id, py.benefit_product_id, py.coverage_start)
@@ -169,7 +170,24 @@ class _PlanBuilder:
                     f"{first.id} is matched and {py.id} is reported as unmanaged"
                 )
 
+    def _check_name(self, plan_year: DesiredPlanYear) -> None:
+        """Warn once per employer whose configured ``name`` is not its live name."""
+        configured = plan_year.employer_name
+        live_name = self.live.employer_names.get(plan_year.employer_id)
+        if not configured or not live_name or configured == live_name:
+            return
+        if plan_year.employer_id in self.named:
+            return
+        self.named.add(plan_year.employer_id)
+        where = f" ({plan_year.location})" if plan_year.location else ""
+        self.warnings.append(
+            f"employer {plan_year.employer_id} is named {configured!r} in the config{where} "
+            f"but {live_name!r} in the API; the plan shows the live name — fix the config's "
+            "name (it is only a label, never written)"
+        )
+
     def change_for(self, plan_year: DesiredPlanYear, key: PlanYearKey) -> PlanYearChange:
+        self._check_name(plan_year)
         live_py = self.index.get((key.employer_id, key.benefit_product, key.coverage_start))
         change = PlanYearChange(
             action="unchanged",
