@@ -50,7 +50,9 @@ class EnrollmentRepo:
         self.store = store
 
     def _row(self, conn: sqlite3.Connection, enrollment_id: str) -> sqlite3.Row:
-        row = conn.execute("SELECT * FROM enrollments WHERE id = ?", (enrollment_id,)).fetchone()
+        row: sqlite3.Row | None = conn.execute(
+            "SELECT * FROM enrollments WHERE id = ?", (enrollment_id,)
+        ).fetchone()
         if row is None:
             raise not_found("enrollment", enrollment_id)
         found: sqlite3.Row = row

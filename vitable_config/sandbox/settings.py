@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from vitable_config.errors import UserError
 
@@ -127,12 +128,12 @@ class FaultSettings:
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
-        values = dict(data)
+        values: dict[str, Any] = dict(data)
         if values.get("methods") is not None:
-            values["methods"] = frozenset(values["methods"])  # type: ignore[call-overload]
+            values["methods"] = frozenset(values["methods"])
         if values.get("paths") is not None:
-            values["paths"] = tuple(values["paths"])  # type: ignore[arg-type]
-        return cls(**values)  # type: ignore[arg-type]
+            values["paths"] = tuple(values["paths"])
+        return cls(**values)
 
 
 @dataclass
