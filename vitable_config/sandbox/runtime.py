@@ -37,6 +37,7 @@ class SandboxRuntime:
     def __init__(self, settings: SandboxSettings) -> None:
         self.settings = settings
         self.api_key = settings.resolved_api_key()
+        self.dialect = settings.resolved_dialect()
         self._today = settings.resolved_today()
         self.latency_ms = settings.latency_ms
         self.allow_overlap = settings.allow_overlap
@@ -56,7 +57,10 @@ class SandboxRuntime:
             raise
 
     def __repr__(self) -> str:
-        return f"SandboxRuntime(state_path={self.settings.state_path!r}, today={self._today})"
+        return (
+            f"SandboxRuntime(state_path={self.settings.state_path!r}, today={self._today}, "
+            f"dialect={self.dialect})"
+        )
 
     # --- clock and knobs ----------------------------------------------------------
 

@@ -69,6 +69,11 @@ class SandboxHandle:
         return self.runtime.api_key
 
     @property
+    def dialect(self) -> str:
+        """The API dialect served (``2025-12``, ``2026-02`` or ``removed``)."""
+        return self.runtime.dialect
+
+    @property
     def request_log(self) -> list[ServedRequest]:
         return list(self.runtime.request_log)
 
