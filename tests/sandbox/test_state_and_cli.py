@@ -20,7 +20,13 @@ from vitable_config.sandbox import (
     running_sandbox,
 )
 from vitable_config.sandbox import plan_years as plan_years_module
-from vitable_config.sandbox.openapi import REGENERATE_COMMAND, openapi_text
+from vitable_config.sandbox.openapi import (
+    COMMITTED_DIALECTS,
+    REGENERATE_COMMAND,
+    openapi_text,
+    regenerate_command,
+    schema_file_name,
+)
 
 from .helpers import assert_error, client, plan_year_body, serve_process, wait_ready
 
@@ -45,11 +51,16 @@ def test_packaged_seed_is_identical_to_the_example() -> None:
     assert DEFAULT_SEED_PATH.read_bytes() == EXAMPLE_SEED.read_bytes()
 
 
-def test_openapi_copy_matches_the_app() -> None:
-    committed = (REPO_ROOT / "schemas" / "openapi.json").read_text(encoding="utf-8")
-    assert committed == openapi_text(), (
-        f"schemas/openapi.json is out of date; regenerate it with: {REGENERATE_COMMAND}"
+@pytest.mark.parametrize("dialect", COMMITTED_DIALECTS)
+def test_openapi_copy_matches_the_app(dialect: str) -> None:
+    committed = (REPO_ROOT / "schemas" / schema_file_name(dialect)).read_text(encoding="utf-8")
+    assert committed == openapi_text(dialect), (
+        f"schemas/{schema_file_name(dialect)} is out of date; regenerate it with: "
+        f"{regenerate_command(dialect)}"
     )
+    if dialect == "2025-12":
+        assert schema_file_name(dialect) == "openapi.json"
+        assert regenerate_command(dialect) == REGENERATE_COMMAND
 
 
 def test_state_file_persists_across_restart_and_seeds_once(tmp_path: Path) -> None:
