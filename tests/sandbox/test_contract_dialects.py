@@ -167,10 +167,12 @@ def test_eligibility_policies_create_replace_get(
     }
     with client(dialect_sandbox) as c:
         first = wire.one(c.post(wire.policy_create_path("empr_acme"), json=body), 201)
+        replace = {"policy_to_replace_id": first["id"]}
         second = wire.one(
             c.post(
                 wire.policy_create_path("empr_acme"),
-                json={**body, "name": "v2", "policy_to_replace_id": first["id"]},
+                json={**body, "name": "v2", **({} if wire.wrapped else replace)},
+                params=replace if wire.wrapped else None,
             ),
             201,
         )
@@ -181,6 +183,12 @@ def test_eligibility_policies_create_replace_get(
         bad_date = c.post(
             wire.policy_create_path("empr_acme"), json={**body, "effective_date": "soon"}
         )
+        in_the_wrong_place = c.post(
+            wire.policy_create_path("empr_acme"),
+            json={**body, **(replace if wire.wrapped else {})},
+            params=None if wire.wrapped else replace,
+        )
+        no_rules = c.post(wire.policy_create_path("empr_acme"), json={**body, "rules": []})
     assert first["id"].startswith("epol_") and first[wire.active] is True
     assert second["replaced_policy_id"] == first["id"] and second["rules"][0]["value"] == "30"
     assert old[wire.active] is False
@@ -188,6 +196,14 @@ def test_eligibility_policies_create_replace_get(
     assert_error(unknown_employer, 404, "not_found")
     assert_error(unknown_policy, 404, "not_found")
     assert "effective_date" in assert_error(bad_date, 422, "validation_error")
+    if wire.wrapped:  # 2026-02: the replaced policy is a query parameter; rules required
+        assert "policy_to_replace_id: is not a known field" in assert_error(
+            in_the_wrong_place, 422, "validation_error"
+        )
+        assert "rules" in assert_error(no_rules, 422, "validation_error")
+    else:  # 2025-12: the query parameter means nothing; an empty rule list is accepted
+        assert wire.one(in_the_wrong_place, 201)["replaced_policy_id"] is None
+        assert no_rules.status_code == 201, no_rules.text
 
 
 def test_enrollments_get_plans_reissue_and_per_employee(

@@ -61,7 +61,8 @@ def test_2025_12_refuses_coverage_tier_in_classes(make_sandbox: MakeSandbox) -> 
 def test_policy_paths_are_plural_in_2026_02_and_singular_in_2025_12(
     make_sandbox: MakeSandbox,
 ) -> None:
-    body = {"name": "p", "effective_date": "2027-01-01", "rules": []}
+    rule = {"rule_type": "hours_per_week", "operator": "gte", "value": "30"}
+    body = {"name": "p", "effective_date": "2027-01-01", "rules": [rule]}
     for wire, other in ((NEW, OLD), (OLD, NEW)):
         sb = make_sandbox(dialect=wire.dialect)
         with client(sb) as c:

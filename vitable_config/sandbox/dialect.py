@@ -18,7 +18,9 @@ OpenAPI document), the translation of requests in and responses out, and its rou
   ``zipcode`` (no ``country``); employers have an ``email`` (required on create);
   ``PUT /v1/employers/{id}`` updates ``name``, ``legal_name``, ``active``, ``address``;
 * an enrollment's ``coverage_tier`` is never null (``Unspecified`` when unknown);
-* eligibility-policy paths are plural (the singular ones are 404).
+* eligibility-policy paths are plural (the singular ones are 404), a new policy needs
+  at least one rule, and the policy it replaces is the query parameter
+  ``policy_to_replace_id`` (a body field in ``2025-12``).
 
 ``removed`` serves ``2026-02`` without ``/v1/benefit-products…`` and
 ``/v1/plan-years/…`` (404), as the public API did from March 2026.
@@ -41,7 +43,6 @@ from vitable_config.api.models import (
     MAX_JSON_CENTS,
     Category,
     CoverageTier,
-    EligibilityPolicyCreate,
     EligibilityRule,
     EligiblePlan,
     EnrolledDependent,
@@ -216,6 +217,15 @@ class EmployerListResponse(ResponseModel):
     pagination: Pagination
 
 
+class EligibilityPolicyCreate(RequestModel):
+    """The policy to replace is a query parameter in 2026-02 (a body field in 2025-12)."""
+
+    name: str = Field(min_length=1)
+    effective_date: RequestDate
+    rules: list[EligibilityRule] = Field(min_length=1)
+    description: str | None = None
+
+
 class EligibilityPolicy(ResponseModel):
     id: str
     employer_id: str
@@ -371,6 +381,18 @@ def address_in(address: AddressInput) -> v2025.Address:
     )
 
 
+def policy_create_in(
+    body: EligibilityPolicyCreate, policy_to_replace_id: str | None
+) -> v2025.EligibilityPolicyCreate:
+    return v2025.EligibilityPolicyCreate(
+        name=body.name,
+        effective_date=body.effective_date,
+        rules=body.rules,
+        description=body.description,
+        policy_to_replace_id=policy_to_replace_id,
+    )
+
+
 def employer_create_in(body: EmployerCreate) -> v2025.EmployerCreate:
     return v2025.EmployerCreate(
         name=body.name, legal_name=body.legal_name, ein=body.ein, address=address_in(body.address)
@@ -393,6 +415,9 @@ SDK `vitable-connect` 0.1.x), served by `vitable-config sandbox serve --dialect 
 * Contribution classes say `coverage_tier` (`family_status` is refused); products and
   eligibility policies say `active_in`; employer addresses are `address_line_1`,
   `address_line_2`, `city`, `state`, `zipcode`, and employers have an `email`.
+* Eligibility policies live at `/v1/employers/{id}/benefit-eligibility-policies` and
+  `/v1/benefit-eligibility-policies/{id}`; the policy a new one replaces is the query
+  parameter `policy_to_replace_id`.
 
 The sandbox rules (validation, 404, overlap 409, status by the clock, `plan_year_locked`,
 rate limit, injected faults) are those of dialect 2025-12, see `schemas/openapi.json`.
@@ -589,9 +614,16 @@ def _add_employer_routes(router: APIRouter) -> None:
         tags=["eligibility policies"],
     )
     async def create_policy(
-        runtime: Runtime, employer_id: str, body: EligibilityPolicyCreate
+        runtime: Runtime,
+        employer_id: str,
+        body: EligibilityPolicyCreate,
+        policy_to_replace_id: str | None = Query(
+            None, description="the employer's policy this one replaces (epol_...)"
+        ),
     ) -> JSONResponse:
-        created = runtime.catalog.create_policy(employer_id, body)
+        created = runtime.catalog.create_policy(
+            employer_id, policy_create_in(body, policy_to_replace_id)
+        )
         return JSONResponse(one(policy_out(created)), status_code=201)
 
     @router.get(
