@@ -318,7 +318,9 @@ def test_rate_limit_and_auth_errors_in_every_dialect(wire: Wire, make_sandbox: M
 def test_faults_behave_alike_in_every_dialect(wire: Wire, make_sandbox: MakeSandbox) -> None:
     from vitable_config.sandbox import FaultSettings
 
-    sb = make_sandbox(dialect=wire.dialect, faults=FaultSettings(error_after=1.0, methods={"POST"}))
+    sb = make_sandbox(
+        dialect=wire.dialect, faults=FaultSettings(error_after=1.0, methods=frozenset({"POST"}))
+    )
     with client(sb) as c:
         answer = c.post(PY_PATH, json=wire.plan_year_body())
         listed = wire.items(c.get(PY_PATH, params={"employer_id": "empr_acme"}))

@@ -164,7 +164,11 @@ enrollments:
 def test_state_is_shared_by_both_dialects(tmp_path: Path) -> None:
     """One state file, served in turn in each dialect: the same data in both shapes."""
     state = tmp_path / "state.db"
-    base = {"seed_file": EXAMPLE_SEED, "state_path": state, "today": date(2026, 11, 21)}
+    base: dict[str, Any] = {
+        "seed_file": EXAMPLE_SEED,
+        "state_path": state,
+        "today": date(2026, 11, 21),
+    }
     with running_sandbox(SandboxSettings(**base, dialect="2025-12")) as sb, client(sb) as c:
         plan_year = OLD.one(c.post(PY_PATH, json=OLD.plan_year_body()), 201)
     with running_sandbox(SandboxSettings(**base, dialect="2026-02")) as sb, client(sb) as c:
