@@ -41,6 +41,7 @@ from pydantic import AfterValidator, Field
 from vitable_config.api import models as v2025
 from vitable_config.api.models import (
     MAX_JSON_CENTS,
+    CarrierPlan,
     Category,
     CoverageTier,
     EligibilityRule,
@@ -48,7 +49,6 @@ from vitable_config.api.models import (
     EnrolledDependent,
     EnrollmentReissue,
     EnrollmentStatus,
-    Plan,
     PlanYearStatus,
     ProductCode,
     RequestDate,
@@ -148,7 +148,7 @@ class PlanYear(ResponseModel):
     created_at: datetime
     updated_at: datetime
     contribution_classes: list[ContributionClass]
-    plans: list[Plan]
+    plans: list[CarrierPlan]
 
 
 class PlanYearResponse(ResponseModel):
