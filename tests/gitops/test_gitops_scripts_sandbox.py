@@ -333,3 +333,94 @@ rollouts:
     assert len(smaller) <= 30_000 and "Plan truncated" in smaller
     assert smaller.count("<details") == smaller.count("</details>")
     assert len(re.findall(r"^\s*```", smaller, flags=re.M)) % 2 == 0
+
+
+def _outputs(path: Path) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+
+
+def test_action_plan_records_its_outputs_and_check_fails_only_on_errors(
+    tmp_path: Path,
+    sandbox: SandboxHandle,
+    config: Path,
+    api_env: dict[str, str],
+    run_script: ScriptRunner,
+) -> None:
+    gh_output = tmp_path / "github-output"
+    out = tmp_path / "out"
+    env = {
+        **api_env,
+        "GITHUB_OUTPUT": str(gh_output),
+        "INPUT_COMMAND": "plan",
+        "INPUT_CONFIG_DIR": str(config),
+        "INPUT_OUTPUT_DIR": str(out),
+        "INPUT_FORCE": "false",
+    }
+    result = run_script("action-run.sh", env=env)
+    assert result.returncode == 0, result.stderr
+    assert _outputs(gh_output) == {"exit-code": "2", "run-dir": str(out)}
+    assert "to create" in (out / "plan.md").read_text()
+    assert sandbox.write_count() == 0
+    checked = run_script("action-run.sh", env={**env, "INPUT_COMMAND": "check"})
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "overall: changes" in checked.stdout
+
+    # A sharded check expects every shard directory: one that never arrived fails it.
+    shards = tmp_path / "shards"
+    shutil.copytree(out, shards / "vitable-plan-shard-1")
+    two = run_script(
+        "action-run.sh",
+        env={**env, "INPUT_COMMAND": "check", "INPUT_OUTPUT_DIR": str(shards)}
+        | {"INPUT_SHARDS": "2"},
+    )
+    assert two.returncode == 1
+    assert "vitable-plan-shard-2: error (exit none)" in two.stdout
+
+    for bad in ({"INPUT_COMMAND": "destroy"}, {"INPUT_FORCE": "yes"}):
+        refused = run_script("action-run.sh", env={**env, **bad})
+        assert refused.returncode == 64, refused.stderr
+    assert sandbox.write_count() == 0
+
+
+def test_drift_above_the_safety_cap_is_reported_as_drift(
+    tmp_path: Path,
+    sandbox: SandboxHandle,
+    api_env: dict[str, str],
+    run_script: ScriptRunner,
+    fake_gh: FakeGitHub,
+) -> None:
+    config = tmp_path / "rollout"
+    shutil.copytree(REPO_ROOT / "examples" / "rollout", config)
+    assert run_script("apply-on-merge.sh", str(config), env=api_env).returncode == 0
+    writes = sandbox.write_count()
+    # Someone edits the template's effect by hand on every plan year: far above the cap.
+    _edit(config, 'EE: {employee: "$90.00"', 'EE: {employee: "$95.00"')
+    fake_gh.set("issues.json", [])
+
+    # What drift.yml did before: plan without --force, so the cap made it an error.
+    old = tmp_path / "old"
+    assert _plan(run_script, old, config, api_env) == 1
+    assert "safety cap" in (old / "stderr.log").read_text()
+    failed = run_script("drift-report.sh", str(old), env=api_env)
+    assert failed.returncode == 1 and fake_gh.writes() == []
+
+    gh_output = tmp_path / "github-output"
+    out = tmp_path / "drift"
+    drift = run_script(
+        "action-run.sh",
+        env={
+            **api_env,
+            "GITHUB_OUTPUT": str(gh_output),
+            "INPUT_COMMAND": "drift",
+            "INPUT_CONFIG_DIR": str(config),
+            "INPUT_OUTPUT_DIR": str(out),
+            "INPUT_DRIFT_FAIL": "false",
+        },
+    )
+    assert drift.returncode == 0, drift.stdout + drift.stderr
+    assert "drift: opened an issue" in drift.stdout
+    assert _outputs(gh_output)["exit-code"] == "2"
+    (opened,) = fake_gh.writes()
+    assert opened["argv"][:4] == ["api", "--method", "POST", "repos/acme/benefits/issues"]
+    assert "to update" in opened["input"]["body"]
+    assert sandbox.write_count() == writes  # a drift run writes nothing, forced or not
