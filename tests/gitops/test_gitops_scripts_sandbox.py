@@ -108,11 +108,11 @@ def test_stale_saved_plan_is_replanned_or_refused(
         p
         for p in sandbox.list_all_plan_years()
         if (p["employer_id"], p["benefit_product_id"], p["coverage_start"])
-        == ("empr_acme", "bprd_mec", "2027-01-01")
+        == ("empr_acme", "bprd_mec", "2032-01-01")
     )
     response = httpx.put(
         f"{sandbox.base_url}/v1/plan-years/{mec['id']}",
-        json={"open_enrollment_end": "2026-12-14"},
+        json={"open_enrollment_end": "2031-11-14"},
         headers={"Authorization": f"Bearer {sandbox.api_key}"},
     )
     assert response.status_code == 200, response.text
@@ -146,7 +146,7 @@ def test_blocked_change_fails_the_check_and_is_not_applied(
     fake_gh: FakeGitHub,
 ) -> None:
     assert run_script("apply-on-merge.sh", str(config), env=api_env).returncode == 0
-    sandbox.set_today(date(2026, 12, 5))  # open enrollment started: plan years are locked
+    sandbox.set_today(date(2031, 11, 5))  # open enrollment started: plan years are locked
     _edit(config, 'employer: "$380.00"', 'employer: "$400.00"')
     out = tmp_path / "pr"
     assert _plan(run_script, out, config, api_env) == 1
@@ -209,13 +209,13 @@ def test_variables_reach_validate_as_well_as_plan(
 ) -> None:
     config = tmp_path / "rollout"
     shutil.copytree(REPO_ROOT / "examples" / "rollout", config)
-    _edit(config, "variables:\n  plan_year: 2027\n", "")
+    _edit(config, "variables:\n  plan_year: 2032\n", "")
     without = tmp_path / "without"
     assert _plan(run_script, without, config, api_env) == 1
     assert "plan_year" in (without / "stderr.log").read_text()
     with_var = tmp_path / "with"
     result = run_script(
-        "run-plan.sh", str(with_var), str(config), "--var", "plan_year=2027", env=api_env
+        "run-plan.sh", str(with_var), str(config), "--var", "plan_year=2032", env=api_env
     )
     assert result.returncode == 0, result.stderr
     assert (with_var / "exit-code").read_text().strip() == "2", result.stderr
