@@ -95,7 +95,7 @@ def run_console(example: Example) -> str | None:
             return (
                 f"\n$ {command}\n--- documented ---\n"
                 + "\n".join(expected)
-                + "\n--- printed (exit {}) ---\n".format(result.returncode)
+                + f"\n--- printed (exit {result.returncode}) ---\n"
                 + "\n".join(actual)
                 + "\n"
             )

@@ -71,6 +71,7 @@ def test_a_drifted_output_fails(tmp_path: Path) -> None:
 @pytest.mark.parametrize("path", DOCUMENTS, ids=_id)
 def test_no_terminal_session_hides_in_a_text_block(path: Path) -> None:
     """Sessions are ```console (executed); a ```text block starting with $ would not run."""
-    for block in re.findall(r"^```(?:text|sh|shell|bash)\n(.*?)^```", path.read_text(), re.S | re.M):
+    fenced = r"^```(?:text|sh|shell|bash)\n(.*?)^```"
+    for block in re.findall(fenced, path.read_text(), re.S | re.M):
         first = block.lstrip().splitlines()[0] if block.strip() else ""
         assert not first.startswith("$ "), f"{_id(path)}: make this a ```console block:\n{block}"
