@@ -101,10 +101,10 @@ async def test_rollout_plan_apply_replan_update_and_lock(sandbox) -> None:
     settled, _ = await _plan(sandbox, changed)
     assert not settled.has_changes and not settled.has_blocked
 
-    sandbox.set_today(date(2026, 12, 2))  # open enrollment started on 2026-12-01
+    sandbox.set_today(date(2031, 11, 2))  # open enrollment started on 2031-11-01
     locked_plan, _ = await _plan(sandbox, _bump_first_class(desired, target, 11_100))
     [blocked] = [c for c in locked_plan.changes if c.action == "blocked"]
     assert blocked.live_status == "open_enrollment"
-    assert blocked.blocked_since == date(2026, 12, 1)
+    assert blocked.blocked_since == date(2031, 11, 1)
     assert "locked" in (blocked.blocked_reason or "")
     assert "! blocked" in render_text(locked_plan)
