@@ -122,7 +122,7 @@ def run_once(n: int, changed: float, created: float) -> dict[str, float]:
     plan = build_plan(desired, live, today=date(2026, 10, 1), base_url="http://bench")
     t2 = time.perf_counter()
     sizes = {
-        "text": len(render_text(plan, color=False)),
+        "text": len(render_text(plan)),
         "json": len(render_json(plan)),
         "markdown": len(render_markdown(plan)),
     }

@@ -39,17 +39,23 @@ class Source:
     # rollout/employer ``variables``, ``--var``), not only on the layer's text.
     variables: tuple[str, ...] = ()
 
-    def describe(self) -> str:
+    def describe(self, *, column: bool = True) -> str:
+        """``template standard-2027 (examples/rollout/vitable.yaml:22:9) using variable x``.
+
+        The one description of provenance: ``render --sources`` shows it with the
+        column, plans (text, Markdown) without (``column=False``)."""
         label = {
             "defaults": "defaults",
             "template": f"template {self.name}",
             "rollout": f"rollout {self.name}",
             "employer": "employer override",
             "variable": f"variable {self.name}",
-            "plan_year": "plan year",
-        }[self.kind]
-        text = f"{label} ({self.location})" if self.location else label
-        return text + variables_suffix(self.variables)
+            "plan_year": "the employer's own plan year",
+        }.get(self.kind, self.kind)
+        if self.location is not None:
+            where = str(self.location) if column else f"{self.location.file}:{self.location.line}"
+            label += f" ({where})"
+        return label + variables_suffix(self.variables)
 
 
 def variables_suffix(names: tuple[str, ...]) -> str:

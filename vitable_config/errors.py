@@ -1,8 +1,9 @@
 """The one exception type for user errors.
 
 Anything the user can fix (bad YAML, an unknown employer, a stale plan, a refused
-apply) is raised as :class:`UserError` or a subclass. The CLI maps it to exit
-code 1 in exactly one place (``vitable_config.cli.main``) and prints its message
+apply, an API error) is raised as :class:`UserError` or a subclass. Every entry
+point maps it to exit code 1 in exactly one place (:mod:`vitable_config.cli.exits`)
+and prints its message
 with no traceback. Each error carries one or more :class:`Problem` entries so a
 command can report *all* problems at once, each with file:line:column.
 """
@@ -10,7 +11,14 @@ command can report *all* problems at once, each with file:line:column.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+# Exit codes, defined once (mapped in vitable_config.cli.exits).
+EXIT_OK = 0
+EXIT_ERROR = 1  # a user error, a refused run, blocked changes under --detailed-exitcode
+EXIT_CHANGES = 2  # --detailed-exitcode: changes pending
+EXIT_BUG = 3  # an unexpected exception: a bug in vitable-config (crash log written)
+EXIT_INTERRUPTED = 130  # SIGINT / Ctrl-C
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,15 +57,17 @@ class Problem:
         return text
 
 
-@dataclass
 class UserError(Exception):
-    """An error the user can fix. Rendered without a traceback, exit code 1."""
+    """An error the user can fix. Rendered without a traceback, exit code 1.
 
-    message: str
-    problems: list[Problem] = field(default_factory=list)
+    A plain exception (identity equality, no value comparison): ``message`` is the
+    summary, ``problems`` every located problem found.
+    """
 
-    def __post_init__(self) -> None:
-        super().__init__(self.message)
+    def __init__(self, message: str, problems: Iterable[Problem] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.problems: list[Problem] = list(problems)
 
     @classmethod
     def from_problems(cls, problems: Iterable[Problem], summary: str | None = None) -> UserError:
@@ -74,3 +84,6 @@ class UserError(Exception):
 
     def __str__(self) -> str:
         return self.format()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, {len(self.problems)} problem(s))"

@@ -135,5 +135,5 @@ def test_render_sources_names_each_layer() -> None:
     assert result.exit_code == 0, result.output
     mec = result.output[result.output.index("benefit_product: bprd_mec") :]
     assert "contribution_classes.full_time.EE.employer: employer override (" in mec
-    assert "contribution_classes.full_time.EE.employee: template standard-2027 (" in mec
+    assert "contribution_classes.full_time.EE.employee: template standard-2032 (" in mec
     assert "open_enrollment.start: defaults (" in mec

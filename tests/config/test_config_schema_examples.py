@@ -78,14 +78,14 @@ def test_schema_rejects_typos() -> None:
 def test_quickstart_content() -> None:
     state = load_config([EXAMPLES[0]])
     assert sorted(str(py.key) for py in state.plan_years) == [
-        "empr_acme/MEC/2027-01-01",
-        "empr_acme/VD/2027-01-01",
+        "empr_acme/MEC/2032-01-01",
+        "empr_acme/VD/2032-01-01",
     ]
     for py in state.plan_years:
         assert {e for e, _ in py.contribution_classes} == {"full_time", "part_time"}
         assert (py.open_enrollment_start.isoformat(), py.open_enrollment_end.isoformat()) == (
-            "2026-12-01",
-            "2026-12-15",
+            "2031-11-01",
+            "2031-11-15",
         )
 
 

@@ -125,8 +125,11 @@ def test_unmanaged_plan_years_are_reported_never_touched(sandbox, write_config) 
     assert "Apply: 1 created" in applied.out
     assert not any(GLOBEX_2026 in r.path for r in writes(sandbox))
     # Scoped to another product, globex's MEC plan year is not reported.
-    scoped = run_cli(["plan", cfg, "--product", "VD", "--format", "json", *api_args(sandbox)])
+    # (The config must mention the product: a glob that matches nothing is an error.)
+    both = write_config([PY("empr_globex", "MEC"), PY("empr_acme", "VD")], name="both.yaml")
+    scoped = run_cli(["plan", both, "--product", "VD", "--format", "json", *api_args(sandbox)])
     assert scoped.json["summary"]["unmanaged"] == 0
+    assert {c["key"]["employer_id"] for c in scoped.json["changes"]} == {"empr_acme"}
 
 
 def test_every_output_format(sandbox, write_config) -> None:
@@ -150,6 +153,11 @@ def test_every_output_format(sandbox, write_config) -> None:
     no_color = run_cli(["plan", cfg, *api_args(sandbox)], tty=True, env={"NO_COLOR": "1"})
     assert ANSI not in no_color.out + no_color.err
     assert no_color.out == plain.out
+    for args in (["plan", "--no-color"], ["--no-color", "plan"]):  # the flag form of NO_COLOR
+        flag = run_cli([*args, cfg, *api_args(sandbox)], tty=True, env={"NO_COLOR": None})
+        assert flag.code == 0, flag.err
+        assert ANSI not in flag.out + flag.err
+        assert flag.out == plain.out
 
 
 def test_no_tty_refusal_and_confirmation(sandbox, write_config) -> None:
@@ -225,3 +233,25 @@ def test_key_never_appears_with_verbose(sandbox, write_config) -> None:
     files = [p.read_text() for p in cfg.parent.rglob("*") if p.is_file()]
     for text in outputs + files:
         assert sandbox.api_key not in text
+
+
+def test_a_configured_employer_name_that_differs_from_the_live_one_is_a_warning(
+    sandbox, tmp_path: Path
+) -> None:
+    cfg = tmp_path / "acme.yaml"
+    cfg.write_text(
+        "version: 1\nemployers:\n  empr_acme:\n    name: Acme Bakery\n    plan_years:\n"
+        "      - benefit_product: MEC\n"
+        "        coverage: {start: 2027-01-01, end: 2027-12-31}\n"
+        "        open_enrollment: {start: 2026-12-01, end: 2026-12-15}\n"
+        "        contribution_classes: {full_time: {EE: {employee: 5000, employer: 40000}}}\n",
+        encoding="utf-8",
+    )
+    plan = run_cli(["plan", cfg, *api_args(sandbox)])
+    assert plan.code == 0, plan.err
+    live_name = "Acme Widgets"  # the seeded employer (examples/sandbox-seed.yaml)
+    assert (
+        f"employer empr_acme is named 'Acme Bakery' in the config ({cfg}:6:9) "
+        f"but {live_name!r} in the API"
+    ) in plan.out
+    assert f"+ create {live_name} (empr_acme)" in plan.out  # the plan shows the live name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from e2e_support import PY, api_args, keys_of, live_plan_years, run_cli, writes
 
 EMPLOYERS = [f"empr_r{i:03d}" for i in range(1, 13)]
@@ -50,7 +51,8 @@ def test_employer_and_product_globs(sandbox, write_config) -> None:
     nothing = run_cli(
         ["plan", cfg, "--employer", "empr_zzz*", "--detailed-exitcode", *api_args(sandbox)]
     )
-    assert nothing.code == 0 and nothing.out.startswith("Plan: 0 to create")
+    # A scope that matches nothing is an error (issue 14), not "in sync".
+    assert nothing.code == 1 and "--employer 'empr_zzz*' matches no employer" in nothing.err
 
 
 def test_shards_split_the_estate_disjointly(sandbox, write_config) -> None:
@@ -102,3 +104,24 @@ def test_safety_cap_and_force(sandbox, write_config) -> None:
     assert "overridden by --force" in forced.err
     assert "Apply: 0 created, 4 updated, 0 failed, 0 skipped" in forced.out
     assert run_cli(["plan", four, "--detailed-exitcode", *api_args(sandbox)]).code == 0
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (["--employer", "nomatch*"], "--employer 'nomatch*' matches no employer"),
+        (["--product", "XYZ"], "--product 'XYZ' matches no product"),
+        (["--employer", "empr_acme", "--employer", "typo*"], "--employer 'typo*' matches no"),
+    ],
+)
+def test_a_scope_that_matches_nothing_is_an_error_naming_the_glob(
+    sandbox, write_config, flags: list[str], named: str
+) -> None:
+    cfg = write_config([PY("empr_acme"), PY("empr_beta")])
+    for command in (["plan", "--detailed-exitcode"], ["apply", "--auto-approve"]):
+        result = run_cli([*command, cfg, *flags, *api_args(sandbox)])
+        assert result.code == 1, result.out
+        assert named in result.err
+        assert "No changes" not in result.out
+        assert "Traceback" not in result.err
+    assert writes(sandbox) == []

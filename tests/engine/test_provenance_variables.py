@@ -27,8 +27,8 @@ def _rollout_plan_year(employer_id: str):  # type: ignore[no-untyped-def]
     (py,) = [
         p
         for p in state.plan_years
-        if p.employer_id == employer_id and p.coverage_start == date(2027, 1, 1)
-        and p.template == "standard-2027"
+        if p.employer_id == employer_id and p.coverage_start == date(2032, 1, 1)
+        and p.template == "standard-2032"
     ]  # fmt: skip
     return py
 

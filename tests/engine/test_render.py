@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import click
 import jsonschema
 import pytest
 from plan_samples import every_action_plan, many_changes_plan
@@ -25,7 +26,7 @@ def test_dollars(cents: int, text: str) -> None:
 
 
 def test_text_summary_blocks_and_provenance() -> None:
-    out = render_text(every_action_plan(), color=False)
+    out = render_text(every_action_plan())
     lines = out.splitlines()
     assert lines[0] == "Plan: 1 to create, 2 to update, 1 blocked, 1 unchanged, 1 unmanaged"
     assert not ANSI.search(out)
@@ -63,16 +64,16 @@ def test_text_summary_blocks_and_provenance() -> None:
 
 def test_text_colour_only_when_asked() -> None:
     plan = every_action_plan()
-    coloured = render_text(plan, color=True)
+    coloured = render_text(plan, style=click.style)
     assert ANSI.search(coloured)
-    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == render_text(plan, color=False)
+    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == render_text(plan)
 
 
 def test_text_in_sync_plan_says_so() -> None:
     plan = every_action_plan()
     plan.changes = [c for c in plan.changes if c.action in ("unchanged", "unmanaged")]
     plan.reach = []
-    out = render_text(plan, color=False)
+    out = render_text(plan)
     assert out.startswith("Plan: 0 to create, 0 to update, 0 blocked, 1 unchanged, 1 unmanaged")
     assert "No changes." in out
 

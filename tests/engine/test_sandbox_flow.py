@@ -72,7 +72,7 @@ async def test_rollout_plan_apply_replan_update_and_lock(sandbox) -> None:
     assert plan.count("create") + plan.count("unchanged") + plan.count("update") == n
     assert plan.count("create") > 0
     assert requests < n  # never one request per plan year
-    for text in (render_text(plan, color=False), render_json(plan), render_markdown(plan)):
+    for text in (render_text(plan), render_json(plan), render_markdown(plan)):
         assert sandbox.api_key not in text
     doc = json.loads(render_json(plan))
     jsonschema.Draft202012Validator(SCHEMA).validate(doc)
@@ -81,7 +81,7 @@ async def test_rollout_plan_apply_replan_update_and_lock(sandbox) -> None:
     again, _ = await _plan(sandbox, desired)
     assert again.summary["create"] == again.summary["update"] == again.summary["blocked"] == 0
     assert again.count("unchanged") == n
-    assert render_text(again, color=False).startswith(
+    assert render_text(again).startswith(
         f"Plan: 0 to create, 0 to update, 0 blocked, {n} unchanged"
     )
 
@@ -101,10 +101,10 @@ async def test_rollout_plan_apply_replan_update_and_lock(sandbox) -> None:
     settled, _ = await _plan(sandbox, changed)
     assert not settled.has_changes and not settled.has_blocked
 
-    sandbox.set_today(date(2026, 12, 2))  # open enrollment started on 2026-12-01
+    sandbox.set_today(date(2031, 11, 2))  # open enrollment started on 2031-11-01
     locked_plan, _ = await _plan(sandbox, _bump_first_class(desired, target, 11_100))
     [blocked] = [c for c in locked_plan.changes if c.action == "blocked"]
     assert blocked.live_status == "open_enrollment"
-    assert blocked.blocked_since == date(2026, 12, 1)
+    assert blocked.blocked_since == date(2031, 11, 1)
     assert "locked" in (blocked.blocked_reason or "")
-    assert "! blocked" in render_text(locked_plan, color=False)
+    assert "! blocked" in render_text(locked_plan)

@@ -26,7 +26,7 @@ def test_round_trip_through_json_text() -> None:
     assert loaded == _without_desired(plan)
     assert all(c.desired is None for c in loaded.changes)
     # a loaded plan renders exactly like the original
-    assert render_text(loaded, color=False) == render_text(plan, color=False)
+    assert render_text(loaded) == render_text(plan)
     assert render_markdown(loaded) == render_markdown(plan)
     assert plan_to_dict(loaded) == plan_to_dict(plan)
 

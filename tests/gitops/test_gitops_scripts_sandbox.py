@@ -108,11 +108,11 @@ def test_stale_saved_plan_is_replanned_or_refused(
         p
         for p in sandbox.list_all_plan_years()
         if (p["employer_id"], p["benefit_product_id"], p["coverage_start"])
-        == ("empr_acme", "bprd_mec", "2027-01-01")
+        == ("empr_acme", "bprd_mec", "2032-01-01")
     )
     response = httpx.put(
         f"{sandbox.base_url}/v1/plan-years/{mec['id']}",
-        json={"open_enrollment_end": "2026-12-14"},
+        json={"open_enrollment_end": "2031-11-14"},
         headers={"Authorization": f"Bearer {sandbox.api_key}"},
     )
     assert response.status_code == 200, response.text
@@ -146,7 +146,7 @@ def test_blocked_change_fails_the_check_and_is_not_applied(
     fake_gh: FakeGitHub,
 ) -> None:
     assert run_script("apply-on-merge.sh", str(config), env=api_env).returncode == 0
-    sandbox.set_today(date(2026, 12, 5))  # open enrollment started: plan years are locked
+    sandbox.set_today(date(2031, 11, 5))  # open enrollment started: plan years are locked
     _edit(config, 'employer: "$380.00"', 'employer: "$400.00"')
     out = tmp_path / "pr"
     assert _plan(run_script, out, config, api_env) == 1
@@ -209,13 +209,13 @@ def test_variables_reach_validate_as_well_as_plan(
 ) -> None:
     config = tmp_path / "rollout"
     shutil.copytree(REPO_ROOT / "examples" / "rollout", config)
-    _edit(config, "variables:\n  plan_year: 2027\n", "")
+    _edit(config, "variables:\n  plan_year: 2032\n", "")
     without = tmp_path / "without"
     assert _plan(run_script, without, config, api_env) == 1
     assert "plan_year" in (without / "stderr.log").read_text()
     with_var = tmp_path / "with"
     result = run_script(
-        "run-plan.sh", str(with_var), str(config), "--var", "plan_year=2027", env=api_env
+        "run-plan.sh", str(with_var), str(config), "--var", "plan_year=2032", env=api_env
     )
     assert result.returncode == 0, result.stderr
     assert (with_var / "exit-code").read_text().strip() == "2", result.stderr
@@ -333,3 +333,94 @@ rollouts:
     assert len(smaller) <= 30_000 and "Plan truncated" in smaller
     assert smaller.count("<details") == smaller.count("</details>")
     assert len(re.findall(r"^\s*```", smaller, flags=re.M)) % 2 == 0
+
+
+def _outputs(path: Path) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+
+
+def test_action_plan_records_its_outputs_and_check_fails_only_on_errors(
+    tmp_path: Path,
+    sandbox: SandboxHandle,
+    config: Path,
+    api_env: dict[str, str],
+    run_script: ScriptRunner,
+) -> None:
+    gh_output = tmp_path / "github-output"
+    out = tmp_path / "out"
+    env = {
+        **api_env,
+        "GITHUB_OUTPUT": str(gh_output),
+        "INPUT_COMMAND": "plan",
+        "INPUT_CONFIG_DIR": str(config),
+        "INPUT_OUTPUT_DIR": str(out),
+        "INPUT_FORCE": "false",
+    }
+    result = run_script("action-run.sh", env=env)
+    assert result.returncode == 0, result.stderr
+    assert _outputs(gh_output) == {"exit-code": "2", "run-dir": str(out)}
+    assert "to create" in (out / "plan.md").read_text()
+    assert sandbox.write_count() == 0
+    checked = run_script("action-run.sh", env={**env, "INPUT_COMMAND": "check"})
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "overall: changes" in checked.stdout
+
+    # A sharded check expects every shard directory: one that never arrived fails it.
+    shards = tmp_path / "shards"
+    shutil.copytree(out, shards / "vitable-plan-shard-1")
+    two = run_script(
+        "action-run.sh",
+        env={**env, "INPUT_COMMAND": "check", "INPUT_OUTPUT_DIR": str(shards)}
+        | {"INPUT_SHARDS": "2"},
+    )
+    assert two.returncode == 1
+    assert "vitable-plan-shard-2: error (exit none)" in two.stdout
+
+    for bad in ({"INPUT_COMMAND": "destroy"}, {"INPUT_FORCE": "yes"}):
+        refused = run_script("action-run.sh", env={**env, **bad})
+        assert refused.returncode == 64, refused.stderr
+    assert sandbox.write_count() == 0
+
+
+def test_drift_above_the_safety_cap_is_reported_as_drift(
+    tmp_path: Path,
+    sandbox: SandboxHandle,
+    api_env: dict[str, str],
+    run_script: ScriptRunner,
+    fake_gh: FakeGitHub,
+) -> None:
+    config = tmp_path / "rollout"
+    shutil.copytree(REPO_ROOT / "examples" / "rollout", config)
+    assert run_script("apply-on-merge.sh", str(config), env=api_env).returncode == 0
+    writes = sandbox.write_count()
+    # Someone edits the template's effect by hand on every plan year: far above the cap.
+    _edit(config, 'EE: {employee: "$90.00"', 'EE: {employee: "$95.00"')
+    fake_gh.set("issues.json", [])
+
+    # What drift.yml did before: plan without --force, so the cap made it an error.
+    old = tmp_path / "old"
+    assert _plan(run_script, old, config, api_env) == 1
+    assert "safety cap" in (old / "stderr.log").read_text()
+    failed = run_script("drift-report.sh", str(old), env=api_env)
+    assert failed.returncode == 1 and fake_gh.writes() == []
+
+    gh_output = tmp_path / "github-output"
+    out = tmp_path / "drift"
+    drift = run_script(
+        "action-run.sh",
+        env={
+            **api_env,
+            "GITHUB_OUTPUT": str(gh_output),
+            "INPUT_COMMAND": "drift",
+            "INPUT_CONFIG_DIR": str(config),
+            "INPUT_OUTPUT_DIR": str(out),
+            "INPUT_DRIFT_FAIL": "false",
+        },
+    )
+    assert drift.returncode == 0, drift.stdout + drift.stderr
+    assert "drift: opened an issue" in drift.stdout
+    assert _outputs(gh_output)["exit-code"] == "2"
+    (opened,) = fake_gh.writes()
+    assert opened["argv"][:4] == ["api", "--method", "POST", "repos/acme/benefits/issues"]
+    assert "to update" in opened["input"]["body"]
+    assert sandbox.write_count() == writes  # a drift run writes nothing, forced or not

@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from datetime import date
 from pathlib import Path
 
@@ -25,9 +20,15 @@ from vitable_config.sandbox import (
     running_sandbox,
 )
 from vitable_config.sandbox import plan_years as plan_years_module
-from vitable_config.sandbox.openapi import REGENERATE_COMMAND, openapi_text
+from vitable_config.sandbox.openapi import (
+    COMMITTED_DIALECTS,
+    REGENERATE_COMMAND,
+    openapi_text,
+    regenerate_command,
+    schema_file_name,
+)
 
-from .helpers import assert_error, client, plan_year_body
+from .helpers import assert_error, client, plan_year_body, serve_process, wait_ready
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_SEED = REPO_ROOT / "examples" / "sandbox-seed.yaml"
@@ -50,11 +51,16 @@ def test_packaged_seed_is_identical_to_the_example() -> None:
     assert DEFAULT_SEED_PATH.read_bytes() == EXAMPLE_SEED.read_bytes()
 
 
-def test_openapi_copy_matches_the_app() -> None:
-    committed = (REPO_ROOT / "schemas" / "openapi.json").read_text(encoding="utf-8")
-    assert committed == openapi_text(), (
-        f"schemas/openapi.json is out of date; regenerate it with: {REGENERATE_COMMAND}"
+@pytest.mark.parametrize("dialect", COMMITTED_DIALECTS)
+def test_openapi_copy_matches_the_app(dialect: str) -> None:
+    committed = (REPO_ROOT / "schemas" / schema_file_name(dialect)).read_text(encoding="utf-8")
+    assert committed == openapi_text(dialect), (
+        f"schemas/{schema_file_name(dialect)} is out of date; regenerate it with: "
+        f"{regenerate_command(dialect)}"
     )
+    if dialect == "2025-12":
+        assert schema_file_name(dialect) == "openapi.json"
+        assert regenerate_command(dialect) == REGENERATE_COMMAND
 
 
 def test_state_file_persists_across_restart_and_seeds_once(tmp_path: Path) -> None:
@@ -130,57 +136,6 @@ def test_settings_and_handle_repr_hide_the_key() -> None:
 # --- the CLI ----------------------------------------------------------------------
 
 
-@contextmanager
-def serve_process(
-    *args: str, env: dict[str, str] | None = None
-) -> Iterator[tuple[str, str, subprocess.Popen[str]]]:
-    """``vitable-config sandbox serve --port 0 ...`` in a subprocess; yields (url, key, proc)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "vitable_config", "sandbox", "serve", "--port", "0", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, **(env or {})},
-    )
-    try:
-        url = key = None
-        deadline = time.monotonic() + 30
-        assert proc.stdout is not None
-        while (url is None or key is None) and time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            if line.startswith("Base URL: "):
-                url = line.split(": ", 1)[1].strip()
-            elif line.startswith("API key: "):
-                key = line.split(": ", 1)[1].strip()
-        assert url and key, proc.stderr.read() if proc.stderr else "no output"
-        yield url, key, proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
-def _wait_ready(url: str, key: str) -> httpx.Client:
-    """Poll until the server answers; returns a fresh (unopened) client for it."""
-    headers = {"Authorization": f"Bearer {key}"}
-    with httpx.Client(base_url=url, headers=headers, timeout=10) as probe:
-        for _ in range(100):
-            try:
-                probe.get("/_sandbox/stats")
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        else:
-            raise AssertionError("sandbox did not answer")
-    return httpx.Client(base_url=url, headers=headers, timeout=10)
-
-
 def test_cli_serve_prints_url_and_key_and_uses_seed_and_state(tmp_path: Path) -> None:
     seed = tmp_path / "seed.yaml"
     seed.write_text(SMALL_SEED, encoding="utf-8")
@@ -196,7 +151,7 @@ def test_cli_serve_prints_url_and_key_and_uses_seed_and_state(tmp_path: Path) ->
     ) as (url, key, proc):
         assert url.startswith("http://127.0.0.1:") and int(url.rsplit(":", 1)[1]) > 0
         assert key.startswith("vc_test_") and len(key) == len("vc_test_") + 32
-        with _wait_ready(url, key) as c:
+        with wait_ready(url, key) as c:
             products = c.get("/v1/benefit-products").json()
             created = c.post(
                 "/v1/benefit-products/bprd_only/plan-years",
@@ -218,7 +173,7 @@ def test_cli_serve_prints_url_and_key_and_uses_seed_and_state(tmp_path: Path) ->
         _,
     ):
         assert key == "vc_test_fixed"
-        with _wait_ready(url, key) as c:
+        with wait_ready(url, key) as c:
             listed = c.get("/v1/benefit-products/bprd_only/plan-years").json()
             refused = c.post(
                 "/v1/benefit-products/bprd_only/plan-years",
@@ -302,7 +257,7 @@ def test_killed_server_leaves_only_whole_plan_years(tmp_path: Path) -> None:
             key,
             proc,
         ),
-        _wait_ready(url, key) as c,
+        wait_ready(url, key) as c,
     ):
         for _ in range(20):
             assert c.post(PY_PATH, json=plan_year_body()).status_code == 201

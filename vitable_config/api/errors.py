@@ -7,8 +7,10 @@ credentials).
 
 from __future__ import annotations
 
+from vitable_config.errors import UserError
 
-class ApiError(Exception):
+
+class ApiError(UserError):
     """The API answered with an error status."""
 
     def __init__(
@@ -22,12 +24,13 @@ class ApiError(Exception):
         trace_id: str | None = None,
     ) -> None:
         self.status = status
-        self.message = message
         self.method = method
         self.path = path
         self.app_error_code = app_error_code
         self.trace_id = trace_id
+        self.message = message
         super().__init__(str(self))
+        self.message = message  # the server's message (UserError set the summary)
 
     def __str__(self) -> str:
         where = f"{self.method} {self.path} " if self.method else ""
@@ -38,6 +41,9 @@ class ApiError(Exception):
     def __repr__(self) -> str:
         name = type(self).__name__
         return f"{name}({self.status}, {self.message!r}, app_error_code={self.app_error_code!r})"
+
+    def format(self) -> str:
+        return f"error: {self}"
 
 
 class BadRequestError(ApiError):
@@ -76,20 +82,38 @@ class UnexpectedResponseError(ApiError):
     """A 2xx response whose body is not the documented shape (bad JSON, missing fields)."""
 
 
+<<<<<<< HEAD
 class ResponseTooLargeError(UnexpectedResponseError):
     """A response body larger than ``ClientSettings.max_response_bytes`` (not read further)."""
 
 
 class TransportError(Exception):
+=======
+class _PlainUserError(UserError):
+    """A user error whose text is the whole message (no located problems)."""
+
+    def __str__(self) -> str:
+        return self.message
+
+    def format(self) -> str:
+        return f"error: {self.message}"
+
+
+class TransportError(_PlainUserError):
+>>>>>>> main
     """The request could not be completed (connection refused, DNS, TLS) and
     definitely did not reach the server's write path (safe to retry a GET/PUT)."""
 
 
+<<<<<<< HEAD
 class UnreachableError(TransportError):
     """The API's host cannot be reached at all (connection refused, unknown host)."""
 
 
 class OutcomeUnknownError(Exception):
+=======
+class OutcomeUnknownError(_PlainUserError):
+>>>>>>> main
     """A non-idempotent request (POST) was sent and we do not know whether it
     was committed: timeout, dropped connection after sending, or 5xx.
 
@@ -104,7 +128,7 @@ class OutcomeUnknownError(Exception):
         super().__init__(f"{method} {path}: outcome unknown ({reason})")
 
 
-class InsecureTransportError(Exception):
+class InsecureTransportError(_PlainUserError):
     """Plain http:// to a non-loopback host without --insecure."""
 
 

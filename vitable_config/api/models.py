@@ -19,37 +19,36 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-CoverageTier = Literal["Unspecified", "EE", "ES", "EC", "EF"]
-PlanYearStatus = Literal["draft", "open_enrollment", "active", "expired"]
-PlanTier = Literal["Bronze", "Silver", "Gold", "Platinum"]
-Category = Literal["Medical", "Dental", "Vision", "Hospital"]
-ProductCode = Literal[
-    "EBA",
-    "VPC",
-    "VPC_CORE",
-    "MEC",
-    "MEC2",
-    "MEC_PLUS",
-    "MVP",
-    "MVP2",
-    "MVPSL",
-    "MVPSL2",
-    "VD",
-    "VV",
-    "ICHRA",
-    "ICHRA_PREMIUM_PLUS",
-    "ICHRA_REIMBURSEMENT_ONLY",
-]
-EnrollmentStatus = Literal["pending", "enrolled", "waived", "inactive"]
-Relationship = Literal["Spouse", "Child"]
+# The vocabulary is the domain's (re-exported here for the API's callers).
+from vitable_config.domain.vocabulary import (
+    COVERAGE_TIERS,
+    PLAN_YEAR_STATUSES,
+    PRODUCT_CODES,
+    Category,
+    CoverageTier,
+    EnrollmentStatus,
+    PlanTier,
+    PlanYearStatus,
+    ProductCode,
+    Relationship,
+)
 
-COVERAGE_TIERS: tuple[str, ...] = ("Unspecified", "EE", "ES", "EC", "EF")
-PLAN_YEAR_STATUSES: tuple[str, ...] = ("draft", "open_enrollment", "active", "expired")
-PRODUCT_CODES: tuple[str, ...] = ProductCode.__args__  # type: ignore[attr-defined]
+__all__ = [
+    "COVERAGE_TIERS",
+    "PLAN_YEAR_STATUSES",
+    "PRODUCT_CODES",
+    "Category",
+    "CoverageTier",
+    "EnrollmentStatus",
+    "PlanTier",
+    "PlanYearStatus",
+    "ProductCode",
+    "Relationship",
+]
 
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -159,7 +158,9 @@ class ContributionClass(ResponseModel):
     employer_contribution_cents: int
 
 
-class Plan(ResponseModel):
+class CarrierPlan(ResponseModel):
+    """A carrier's insurance plan offered in a plan year (server-assigned, read-only)."""
+
     id: str
     carrier_plan_id: str
     monthly_premium_cents: int
@@ -197,7 +198,7 @@ class PlanYear(ResponseModel):
     created_at: WireDatetime
     updated_at: WireDatetime
     contribution_classes: list[ContributionClass]
-    plans: list[Plan] = Field(default_factory=list)
+    plans: list[CarrierPlan] = Field(default_factory=list)
 
 
 # --- employers ---------------------------------------------------------------

@@ -12,8 +12,8 @@ from typing import Any
 import click
 
 from vitable_config.cli.options import (
+    ApiConnection,
     ApiOptions,
-    Target,
     api_from,
     api_options,
     connect,
@@ -23,11 +23,12 @@ from vitable_config.cli.options import (
     scope_from,
     scope_options,
     stdin_is_tty,
-    use_color,
+    text_style,
     var_options,
     variables_from,
 )
-from vitable_config.errors import UserError
+from vitable_config.cli.style import no_color_option
+from vitable_config.errors import EXIT_ERROR, EXIT_OK, UserError
 
 EPILOG = """\b
 Examples:
@@ -52,6 +53,7 @@ PROGRESS_MIN_ACTIONS = 20
     is_flag=True,
     help="Apply without asking (required when stdin is not a terminal, e.g. in CI).",
 )
+@no_color_option
 @scope_options
 @safety_options
 @var_options
@@ -100,12 +102,12 @@ def _apply_config(
                 )
 
         plan = asyncio.run(make_plan())
-        text = render_text(plan, color=use_color())
+        text = render_text(plan, style=text_style())
         click.echo(text, nl=not text.endswith("\n"))
         if not plan.has_changes:
             click.echo("No changes to apply.")
             _report_blocked(plan.count("blocked"))
-            return 0
+            return EXIT_OK
         verdict = check_safety(plan, safety)
         if not verdict.allowed:
             raise UserError(verdict.message or "safety cap exceeded")
@@ -120,7 +122,7 @@ def _apply_config(
             n = len(plan.actionable())
             if not click.confirm(f"Apply these {n} changes to {target.label}?", default=False):
                 click.echo("Apply cancelled: nothing was changed.", err=True)
-                return 1
+                return EXIT_ERROR
         return _run_apply(plan, target, api, safety, verify_fresh=False)
 
 
@@ -138,12 +140,12 @@ def _apply_saved(path: Path, api: ApiOptions, safety: Any) -> int:
         if not plan.has_changes:
             click.echo("No changes to apply.")
             _report_blocked(plan.count("blocked"))
-            return 0
+            return EXIT_OK
         return _run_apply(plan, target, api, safety, verify_fresh=True)
 
 
 def _run_apply(
-    plan: Any, target: Target, api: ApiOptions, safety: Any, *, verify_fresh: bool
+    plan: Any, target: ApiConnection, api: ApiOptions, safety: Any, *, verify_fresh: bool
 ) -> int:
     from vitable_config.engine.run import apply_plan
 
@@ -171,8 +173,8 @@ def _run_apply(
             "(a re-run converges: nothing is created twice)",
             err=True,
         )
-        return 1
-    return 0
+        return EXIT_ERROR
+    return EXIT_OK
 
 
 def result_lines(result: Any) -> list[str]:

@@ -1,13 +1,9 @@
 """Command-line entry point.
 
 Each command lives in its own small module and calls the library; this module
-only assembles them and maps errors to exit codes, in one place:
-
-* :class:`~vitable_config.errors.UserError` (and API errors the user can act on)
-  → message on stderr, exit 1, no traceback;
-* click usage errors → exit 1 (not click's 2, which ``--detailed-exitcode`` uses
-  for "changes pending");
-* ``KeyboardInterrupt`` → exit 130.
+only assembles them; :mod:`vitable_config.cli.exits` maps errors to exit codes
+for every entry point (user errors 1, usage errors 1, interrupt 130, bugs 3 with a
+crash log).
 """
 
 from __future__ import annotations
@@ -18,13 +14,8 @@ import sys
 import click
 
 from vitable_config import __version__
-from vitable_config.api.errors import (
-    ApiError,
-    InsecureTransportError,
-    OutcomeUnknownError,
-    TransportError,
-)
-from vitable_config.errors import UserError
+from vitable_config.cli.exits import run
+from vitable_config.cli.style import no_color_option
 
 # Each command's module is imported only when that command runs (or for --help), so
 # `validate` does not pay for the HTTP client and `plan` does not pay for the server.
@@ -33,6 +24,7 @@ COMMAND_MODULES: dict[str, str] = {
     "render": "vitable_config.cli.render",
     "plan": "vitable_config.cli.plan",
     "apply": "vitable_config.cli.apply",
+    "show": "vitable_config.cli.show",
     "export": "vitable_config.cli.export",
     "sandbox": "vitable_config.cli.sandbox",
     "gitops": "vitable_config.gitops.cli",
@@ -55,6 +47,7 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="vitable-config")
+@no_color_option
 def cli() -> None:
     """Declarative configuration-as-code for the Vitable Connect benefits API.
 
@@ -66,29 +59,8 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI and return its exit code (the one place errors become codes)."""
-    try:
-        result = cli.main(args=argv, prog_name="vitable-config", standalone_mode=False)
-    except UserError as exc:
-        click.echo(exc.format(), err=True)
-        return 1
-    except (ApiError, TransportError, OutcomeUnknownError, InsecureTransportError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        return 1
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        return 1
-    except click.ClickException as exc:
-        # Usage errors (a mistyped flag) exit 1, never click's 2: with
-        # --detailed-exitcode, 2 means "changes pending" and a typo must not pass CI.
-        exc.show()
-        return 1
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        return 130
-    return result if isinstance(result, int) else 0
+    """Run the CLI and return its exit code (see :mod:`vitable_config.cli.exits`)."""
+    return run(cli, argv, "vitable-config")
 
 
 def entry() -> None:  # pragma: no cover - thin wrapper for console_scripts

@@ -22,6 +22,8 @@ import click
 from vitable_config.api.client import VitableClient
 from vitable_config.api.redaction import redact
 from vitable_config.api.settings import ENV_API_KEY, ENV_BASE_URL, ClientSettings
+from vitable_config.cli.variables import var_options as _var_options
+from vitable_config.cli.variables import variables_from as _variables_from
 from vitable_config.engine.apply import DEFAULT_CONCURRENCY
 from vitable_config.engine.safety import DEFAULT_MAX_CHANGE_PERCENT, SafetyPolicy
 from vitable_config.engine.scope import Scope, parse_shard
@@ -131,7 +133,7 @@ def api_from(kwargs: dict[str, Any]) -> ApiOptions:
 
 
 @dataclass(frozen=True, slots=True)
-class Target:
+class ApiConnection:
     """Where a command talks to: client settings, the base URL plans record, the date."""
 
     settings: ClientSettings
@@ -140,26 +142,26 @@ class Target:
 
 
 @contextmanager
-def connect(opts: ApiOptions) -> Iterator[Target]:
+def connect(opts: ApiOptions) -> Iterator[ApiConnection]:
     """Resolve the API target (starting the embedded sandbox for ``--sandbox``)."""
     if opts.sandbox:
         if opts.base_url and ENV_BASE_URL not in os.environ:
             raise UserError("--sandbox and --base-url cannot be combined: choose one")
-        from vitable_config.engine.embedded import embedded_sandbox
+        from vitable_config.cli.embedded import embedded_sandbox
 
         with embedded_sandbox() as sb:
             settings = ClientSettings.from_env(api_key=sb.api_key, base_url=sb.base_url)
             with verbose_logging(opts.verbose, settings.api_key.get_secret_value()):
-                yield Target(settings, sb.label, sb.today)
+                yield ApiConnection(settings, sb.label, sb.today)
         return
     settings = ClientSettings.from_env(
         api_key=opts.api_key, base_url=opts.base_url, insecure=opts.insecure
     )
     with verbose_logging(opts.verbose, settings.api_key.get_secret_value()):
-        yield Target(settings, settings.base_url, date.today())
+        yield ApiConnection(settings, settings.base_url, date.today())
 
 
-def make_client(target: Target, opts: ApiOptions) -> VitableClient:
+def make_client(target: ApiConnection, opts: ApiOptions) -> VitableClient:
     return VitableClient(
         target.settings,
         max_concurrency=opts.concurrency,
@@ -245,31 +247,9 @@ def scope_from(kwargs: dict[str, Any]) -> Scope:
 
 # --- variables ----------------------------------------------------------------
 
-var_options = _stack(
-    click.option(
-        "--var",
-        "var_pairs",
-        multiple=True,
-        metavar="K=V",
-        help="Set a config variable (repeatable; highest precedence), e.g. --var plan_year=2027.",
-    ),
-    click.option(
-        "--var-file",
-        "var_files",
-        multiple=True,
-        metavar="FILE",
-        help="A YAML file of variables (repeatable; --var wins over it).",
-    ),
-)
-
-
-def variables_from(kwargs: dict[str, Any]) -> dict[str, object] | None:
-    """``--var-file`` files then ``--var`` on top, parsed exactly as ``validate`` does."""
-    from vitable_config.config.cli_vars import collect_variables
-
-    pairs: tuple[str, ...] = kwargs.pop("var_pairs")
-    files: tuple[str, ...] = kwargs.pop("var_files")
-    return collect_variables(tuple(files), tuple(pairs)) or None
+# One definition in cli/variables.py (light: validate and render use it too).
+var_options = _var_options
+variables_from = _variables_from
 
 
 # --- safety -------------------------------------------------------------------
@@ -306,6 +286,11 @@ def use_color(stream: Any = None) -> bool:
         return bool(s.isatty())
     except (AttributeError, ValueError):
         return False
+
+
+def text_style(stream: Any = None) -> Callable[..., str] | None:
+    """click.style when colour is on (see :func:`use_color`), else None (plain text)."""
+    return click.style if use_color(stream) else None
 
 
 def stdin_is_tty() -> bool:

@@ -9,8 +9,8 @@ from typing import Any
 import click
 
 from vitable_config.cli.options import (
+    ApiConnection,
     ApiOptions,
-    Target,
     api_from,
     api_options,
     connect,
@@ -19,10 +19,12 @@ from vitable_config.cli.options import (
     safety_options,
     scope_from,
     scope_options,
-    use_color,
+    text_style,
     var_options,
     variables_from,
 )
+from vitable_config.cli.style import no_color_option
+from vitable_config.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
 
 EPILOG = """\b
 Examples:
@@ -59,6 +61,7 @@ Terraform; use --detailed-exitcode in CI.
     is_flag=True,
     help="Exit 0 when in sync, 2 when changes are pending, 1 on errors or blocked changes.",
 )
+@no_color_option
 @scope_options
 @safety_options
 @var_options
@@ -88,13 +91,13 @@ def command(
     elif fmt == "markdown":
         text = render_markdown(plan)
     else:
-        text = render_text(plan, color=use_color())
+        text = render_text(plan, style=text_style())
     click.echo(text, nl=not text.endswith("\n"))
 
     verdict = check_safety(plan, safety)
     if not verdict.allowed:
         click.echo(f"error: {verdict.message}", err=True)
-        return 1
+        return EXIT_ERROR
     if verdict.forced:
         click.echo(f"warning: {verdict.message}", err=True)
     if out is not None:
@@ -108,13 +111,13 @@ def command(
             err=True,
         )
     if not detailed_exitcode:
-        return 0
+        return EXIT_OK
     if plan.has_blocked:
-        return 1
-    return 2 if plan.has_changes else 0
+        return EXIT_ERROR
+    return EXIT_CHANGES if plan.has_changes else EXIT_OK
 
 
-async def _plan(state: Any, target: Target, api: ApiOptions, scope: Any) -> Any:
+async def _plan(state: Any, target: ApiConnection, api: ApiOptions, scope: Any) -> Any:
     from vitable_config.engine.run import plan_config
 
     async with make_client(target, api) as client:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-from vitable_config.cli.validate import var_file_option, var_option
+from vitable_config.cli.variables import var_options, variables_from
 from vitable_config.config import load_config, render_state
-from vitable_config.config.cli_vars import collect_variables
 
 
 @click.command("render")
@@ -31,15 +32,13 @@ from vitable_config.config.cli_vars import collect_variables
     is_flag=True,
     help="Show which layer (file:line:col) set each field.",
 )
-@var_option
-@var_file_option
+@var_options
 def command(
     paths: tuple[str, ...],
     fmt: str,
     employers: tuple[str, ...],
     sources: bool,
-    assignments: tuple[str, ...],
-    var_files: tuple[str, ...],
+    **kwargs: Any,
 ) -> int:
     """Print every plan year after layers are merged and templates rendered,
     sorted by employer, product and coverage start (no API calls).
@@ -49,6 +48,6 @@ def command(
       vitable-config render examples/rollout --employer 'empr_r00*' --format json
       vitable-config render examples/rollout --employer empr_r003 --sources
     """
-    state = load_config(list(paths), collect_variables(var_files, assignments))
+    state = load_config(list(paths), variables_from(kwargs))
     click.echo(render_state(state, fmt, list(employers), sources), nl=False)
     return 0

@@ -13,9 +13,12 @@ from vitable_config.errors import UserError
 from vitable_config.sandbox.runtime import SandboxRuntime
 from vitable_config.sandbox.server import serve_forever
 from vitable_config.sandbox.settings import (
-    API_KEY_ENV,
+    DEFAULT_DIALECT,
     DEFAULT_SEED_PATH,
     DEFAULT_STATE_PATH,
+    DIALECT_ENV,
+    DIALECTS,
+    SANDBOX_API_KEY_ENV,
     TODAY_ENV,
     FaultSettings,
     SandboxSettings,
@@ -78,8 +81,8 @@ def command() -> None:
 )
 @click.option(
     "--api-key",
-    envvar=API_KEY_ENV,
-    help=f"Accepted API key (env {API_KEY_ENV}; default: a generated vc_test_... key).",
+    envvar=SANDBOX_API_KEY_ENV,
+    help=f"Accepted API key (env {SANDBOX_API_KEY_ENV}; default: a generated vc_test_... key).",
 )
 @click.option(
     "--today",
@@ -137,6 +140,16 @@ def command() -> None:
     is_flag=True,
     help="Accept plan years with overlapping coverage (turns off rule 3).",
 )
+@click.option(
+    "--dialect",
+    type=click.Choice(DIALECTS),
+    envvar=DIALECT_ENV,
+    default=DEFAULT_DIALECT,
+    show_default=True,
+    help=f"API dialect to serve (env {DIALECT_ENV}): 2025-12 (bare objects and arrays, "
+    'family_status), 2026-02 ({"data": ...} envelopes, coverage_tier, ...), or removed '
+    "(2026-02 without /v1/benefit-products and /v1/plan-years, which answer 404).",
+)
 def serve(
     host: str,
     port: int,
@@ -156,6 +169,7 @@ def serve(
     fault_methods: str | None,
     fault_paths: tuple[str, ...],
     allow_overlap: bool,
+    dialect: str,
 ) -> None:
     """Serve the sandbox API until interrupted (Ctrl-C).
 
@@ -164,6 +178,7 @@ def serve(
       vitable-config sandbox serve --port 0
       vitable-config sandbox serve --state sandbox.db --latency-ms 50 --rate-limit 100
       vitable-config sandbox serve --allow-overlap --fault-error-after 0.2 --fault-seed 7
+      vitable-config sandbox serve --dialect 2026-02
 
     Prints the base URL and the API key to use, e.g.
 
@@ -206,10 +221,13 @@ def serve(
         api_key=api_key,
         host=host,
         port=port,
+        dialect=dialect,
     )
 
     def announce(base_url: str, runtime: SandboxRuntime) -> None:
         where = f"state in {state}" if state else "state in memory"
+        if runtime.dialect != DEFAULT_DIALECT:
+            where += f"; dialect {runtime.dialect}"
         click.echo(f"Vitable Connect sandbox ({where}; clock {runtime.today.isoformat()})")
         click.echo(f"Base URL: {base_url}")
         click.echo(f"API key: {runtime.api_key}")

@@ -2,34 +2,81 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import click
 
+from vitable_config.cli.variables import var_options, variables_from
 from vitable_config.config import load_config
-from vitable_config.config.cli_vars import collect_variables
+from vitable_config.desired import DesiredState
+from vitable_config.errors import EXIT_ERROR, EXIT_OK, Problem, UserError
 
-var_option = click.option(
-    "--var",
-    "assignments",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Set a template variable (highest precedence; repeatable).",
-)
-var_file_option = click.option(
-    "--var-file",
-    "var_files",
-    multiple=True,
-    type=click.Path(dir_okay=False),
-    help="YAML file of template variables (repeatable; --var wins).",
-)
+VALIDATE_FORMAT_VERSION = 1
+
+
+def problem_to_dict(problem: Problem, severity: str = "error") -> dict[str, Any]:
+    """One problem as JSON (schemas/validate.schema.json)."""
+    where = problem.location
+    return {
+        "severity": severity,
+        "file": where.file if where else None,
+        "line": where.line if where else None,
+        "column": where.column if where else None,
+        "message": problem.message,
+        "context": problem.context,
+        "hint": problem.hint,
+    }
+
+
+def _report(paths: tuple[str, ...], kwargs: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """The JSON report and the exit code (1 when any problem was found)."""
+    try:
+        state = load_config(list(paths), variables_from(kwargs))
+    except UserError as exc:
+        problems = exc.problems or [Problem(exc.message)]
+        report = {
+            "format_version": VALIDATE_FORMAT_VERSION,
+            "ok": False,
+            "summary": exc.message,
+            "problems": [problem_to_dict(p) for p in problems],
+        }
+        return report, EXIT_ERROR
+    report = {
+        "format_version": VALIDATE_FORMAT_VERSION,
+        "ok": True,
+        "summary": _summary(state),
+        "plan_years": len(state.plan_years),
+        "employers": len(state.employer_ids),
+        "files": list(state.files),
+        "problems": [],
+    }
+    return report, EXIT_OK
+
+
+def _summary(state: DesiredState) -> str:
+    n = len(state.plan_years)
+    m = len(state.employer_ids)
+    k = len(state.files)
+    return (
+        f"OK: {n} plan year{'s' if n != 1 else ''} for {m} employer{'s' if m != 1 else ''} "
+        f"({k} file{'s' if k != 1 else ''})"
+    )
 
 
 @click.command("validate")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@var_option
-@var_file_option
-def command(
-    paths: tuple[str, ...], assignments: tuple[str, ...], var_files: tuple[str, ...]
-) -> int:
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: every problem with file, line, column, message and hint "
+    "(schemas/validate.schema.json), on stdout.",
+)
+@var_options
+def command(paths: tuple[str, ...], fmt: str, **kwargs: Any) -> int:
     """Check config files: schema, layers, templates and dates.
 
     Prints every problem with file:line:column and exits 1, or prints a
@@ -39,12 +86,10 @@ def command(
     Example:
       vitable-config validate examples/rollout --var ee_employer_cents=40000
     """
-    state = load_config(list(paths), collect_variables(var_files, assignments))
-    n = len(state.plan_years)
-    m = len(state.employer_ids)
-    k = len(state.files)
-    click.echo(
-        f"OK: {n} plan year{'s' if n != 1 else ''} for {m} employer{'s' if m != 1 else ''} "
-        f"({k} file{'s' if k != 1 else ''})"
-    )
-    return 0
+    if fmt == "json":
+        report, code = _report(paths, kwargs)
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        return code
+    state = load_config(list(paths), variables_from(kwargs))
+    click.echo(_summary(state))
+    return EXIT_OK

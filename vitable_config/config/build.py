@@ -18,8 +18,6 @@ from typing import Any
 from vitable_config.config.jinja import Renderer, TemplateFailure
 from vitable_config.config.layers import (
     _UNSET,
-    EMPLOYEE,
-    EMPLOYER,
     Entry,
     Fragment,
     flatten,
@@ -48,10 +46,11 @@ from vitable_config.desired import (
     PlanYearKey,
     Source,
 )
+from vitable_config.domain import fields as F
 from vitable_config.errors import Problem, SourceLocation, UserError
 
 _FAILED: Any = object()
-_DATE_FIELDS = {"coverage_start", "coverage_end", "open_enrollment_start", "open_enrollment_end"}
+_KEY_PRODUCT, _KEY_START = (f for f in F.PLAN_YEAR_FIELDS if f.in_key)
 
 
 @dataclass(slots=True)
@@ -161,18 +160,25 @@ def _convert_cents(value: Any, rendered: bool) -> int:
     return parse_cents(value, rendered=rendered)
 
 
+# The parser of each kind of field in the field table (literal and Jinja-rendered values
+# alike); every contribution-class field is cents.
+_PARSERS: dict[str, Callable[[Any, bool], Any]] = {
+    "product": _convert_product,
+    "date": _convert_date,
+    "status": _convert_status,
+}
+_PARSER_BY_FIELD: dict[str, Callable[[Any, bool], Any]] = {
+    f.name: _PARSERS[f.kind] for f in F.PLAN_YEAR_FIELDS if f.kind in _PARSERS
+}
+
+
 def _converter(path: FieldPath) -> Callable[[Any, bool], Any]:
-    head = path[0]
-    if head == "contribution_classes":
+    if path[0] == F.CLASSES:
         return _convert_cents
-    if head in _DATE_FIELDS:
-        return _convert_date
-    if head == "benefit_product":
-        return _convert_product
-    return _convert_status
+    return _PARSER_BY_FIELD[path[0]]
 
 
-class _Builder:
+class _PlanYearBuilder:
     def __init__(self, combined: _Combined, cli_vars: dict[str, Any], problems: ProblemList):
         self.c = combined
         self.cli_vars = cli_vars
@@ -225,11 +231,11 @@ class _Builder:
         context: str,
         location: SourceLocation | None,
     ) -> PlanYearKey | None:
-        product_entry = entries.get(("benefit_product",))
-        start_entry = entries.get(("coverage_start",))
+        product_entry = entries.get(_KEY_PRODUCT.path)
+        start_entry = entries.get(_KEY_START.path)
         missing = [
-            name
-            for name, e in (("benefit_product", product_entry), ("coverage.start", start_entry))
+            f.yaml_name
+            for f, e in ((_KEY_PRODUCT, product_entry), (_KEY_START, start_entry))
             if e is None
         ]
         if missing:
@@ -243,8 +249,8 @@ class _Builder:
             )
             return None
         assert product_entry is not None and start_entry is not None
-        product = self.value(("benefit_product",), product_entry, variables, context)
-        start = self.value(("coverage_start",), start_entry, variables, context)
+        product = self.value(_KEY_PRODUCT.path, product_entry, variables, context)
+        start = self.value(_KEY_START.path, start_entry, variables, context)
         if product is _FAILED or start is _FAILED:
             return None
         return PlanYearKey(employer_id, product, start)
@@ -257,7 +263,9 @@ class _Builder:
             return {}, None
         return dict(raw[0].get("variables") or {}), raw[0].get("name")
 
-    def context_vars(self, employer_id: str, name: str | None, *layers: dict[str, Any]) -> dict:
+    def context_vars(
+        self, employer_id: str, name: str | None, *layers: dict[str, Any]
+    ) -> dict[str, Any]:
         out: dict[str, Any] = {"employer_id": employer_id, "employer_name": name or employer_id}
         out.update(self.c.variables)
         for layer in layers:
@@ -403,8 +411,8 @@ class _Builder:
                     continue
                 override = flatten(entry, "employer", employer_id)
                 # The key fields only name the plan year being overridden.
-                override.values.pop(("benefit_product",), None)
-                override.values.pop(("coverage_start",), None)
+                override.values.pop(_KEY_PRODUCT.path, None)
+                override.values.pop(_KEY_START.path, None)
                 existing.entries = merge_into(existing.entries, override)
                 existing.overridden_at = where
                 existing.context = f"{existing.context} with override at {where}"
@@ -448,18 +456,12 @@ class _Builder:
                 value = self.value(path, entry, variables, context)
             if value is _FAILED:
                 failed = True
-            if path[0] == "contribution_classes":
+            if path[0] == F.CLASSES:
                 classes.setdefault((path[1], path[2]), {})[path[3]] = value
             else:
                 values[path[0]] = value
         missing = [
-            yaml_name((name,))
-            for name in (
-                "coverage_end",
-                "open_enrollment_start",
-                "open_enrollment_end",
-            )
-            if (name,) not in pending.entries
+            f.yaml_name for f in F.REQUIRED if not f.in_key and f.path not in pending.entries
         ]
         if missing:
             self.problems.add(
@@ -483,21 +485,19 @@ class _Builder:
             failed = True
         built: dict[tuple[str, str], DesiredClass] = {}
         for (employment, tier), amounts in classes.items():
-            if EMPLOYEE in amounts and EMPLOYER in amounts:
-                built[(employment, tier)] = DesiredClass(
-                    employment, tier, amounts[EMPLOYEE], amounts[EMPLOYER]
-                )
+            absent = [f for f in F.CLASS_FIELDS if f.name not in amounts]
+            if not absent:
+                built[(employment, tier)] = DesiredClass(employment, tier, **amounts)
                 continue
-            present, absent = (
-                (EMPLOYEE, "employer") if EMPLOYEE in amounts else (EMPLOYER, "employee")
-            )
-            entry = pending.entries[("contribution_classes", employment, tier, present)]
+            present = next(f for f in F.CLASS_FIELDS if f.name in amounts)
+            entry = pending.entries[(F.CLASSES, employment, tier, present.name)]
             self.problems.add(
                 Problem(
-                    f"contribution class {employment}/{tier} has no {absent} contribution",
+                    f"contribution class {employment}/{tier} has no "
+                    f"{absent[0].yaml_key} contribution",
                     entry.source.location,
                     pending.context,
-                    f"set contribution_classes.{employment}.{tier}.{absent}",
+                    f"set {F.CLASSES}.{employment}.{tier}.{absent[0].yaml_key}",
                 )
             )
             failed = True
@@ -507,13 +507,8 @@ class _Builder:
             return None
         return DesiredPlanYear(
             employer_id=pending.employer_id,
-            benefit_product=values["benefit_product"],
-            coverage_start=values["coverage_start"],
-            coverage_end=values["coverage_end"],
-            open_enrollment_start=values["open_enrollment_start"],
-            open_enrollment_end=values["open_enrollment_end"],
+            **values,
             contribution_classes=built,
-            status=values.get("status"),
             provenance={path: self.source_of(entry) for path, entry in pending.entries.items()},
             location=pending.location,
             template=pending.template,
@@ -529,13 +524,9 @@ class _Builder:
         return replace(entry.source, variables=names) if names else entry.source
 
     def _dates_ok(self, pending: _Pending, v: dict[str, Any]) -> bool:
-        checks = (
-            ("open_enrollment_start", "open_enrollment_end", False, "on or before"),
-            ("open_enrollment_end", "coverage_start", False, "on or before"),
-            ("coverage_start", "coverage_end", True, "before"),
-        )
         ok = True
-        for first, second, strict, words in checks:
+        for first, second, strict in F.DATE_ORDER:
+            words = "before" if strict else "on or before"
             a, b = v[first], v[second]
             if a > b or (strict and a == b):
                 blame = pending.entries[(second,)].source
@@ -607,7 +598,7 @@ def _load(
     problems.extend(raw_problems)
     problems.raise_if_any()
     combined = _combine(docs, problems)
-    builder = _Builder(combined, dict(variables or {}), problems)
+    builder = _PlanYearBuilder(combined, dict(variables or {}), problems)
     for raw, doc in combined.rollouts:
         builder.add_rollout(raw, doc)
     for employer_id, (raw, _loc) in combined.employers.items():

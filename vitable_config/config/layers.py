@@ -15,34 +15,19 @@ from typing import Any
 
 from vitable_config.config.yaml_loader import LocDict, value_location
 from vitable_config.desired import FieldPath, LayerKind, Source
+from vitable_config.domain import fields as F
 
 _UNSET: Any = object()
 
-EMPLOYEE = "employee_contribution_cents"
-EMPLOYER = "employer_contribution_cents"
-_PERIOD_PATHS = {
-    "coverage": (("coverage_start",), ("coverage_end",)),
-    "open_enrollment": (("open_enrollment_start",), ("open_enrollment_end",)),
-}
-_CLASS_FIELDS = {"employee": EMPLOYEE, "employer": EMPLOYER}
-
-# Field path -> how a user writes it (for messages).
-_YAML_NAMES: dict[FieldPath, str] = {
-    ("benefit_product",): "benefit_product",
-    ("coverage_start",): "coverage.start",
-    ("coverage_end",): "coverage.end",
-    ("open_enrollment_start",): "open_enrollment.start",
-    ("open_enrollment_end",): "open_enrollment.end",
-    ("status",): "status",
-}
+# Field path -> how a user writes it (for messages), from the field table.
+_YAML_NAMES: dict[FieldPath, str] = {f.path: f.yaml_name for f in F.PLAN_YEAR_FIELDS}
 
 
 def yaml_name(path: FieldPath) -> str:
     if path in _YAML_NAMES:
         return _YAML_NAMES[path]
-    if path[0] == "contribution_classes" and len(path) == 4:
-        short = "employee" if path[3] == EMPLOYEE else "employer"
-        return f"contribution_classes.{path[1]}.{path[2]}.{short}"
+    if path[0] == F.CLASSES and len(path) == 4 and path[3] in F.CLASS_FIELD_BY_NAME:
+        return f"{F.CLASSES}.{path[1]}.{path[2]}.{F.CLASS_FIELD_BY_NAME[path[3]].yaml_key}"
     return ".".join(path)
 
 
@@ -75,30 +60,25 @@ def flatten(raw: LocDict | None, kind: LayerKind, name: str | None) -> Fragment:
     def put(path: FieldPath, container: Any, key: str) -> None:
         values[path] = Entry(container[key], Source(kind, name, value_location(container, key)))
 
-    if raw.get("benefit_product") is not None:
-        put(("benefit_product",), raw, "benefit_product")
-    if raw.get("status") is not None:
-        put(("status",), raw, "status")
-    for section, (start_path, end_path) in _PERIOD_PATHS.items():
-        period = raw.get(section)
-        if period:
-            if period.get("start") is not None:
-                put(start_path, period, "start")
-            if period.get("end") is not None:
-                put(end_path, period, "end")
-    classes = raw.get("contribution_classes")
+    for f in F.PLAN_YEAR_FIELDS:
+        container: Any = raw
+        for part in f.yaml_path[:-1]:
+            container = container.get(part) if container else None
+        if container and container.get(f.yaml_path[-1]) is not None:
+            put(f.path, container, f.yaml_path[-1])
+    classes = raw.get(F.CLASSES)
     if classes:
         for employment, tiers in classes.items():
             if tiers is None:
-                frag.removals.append(("contribution_classes", employment))
+                frag.removals.append((F.CLASSES, employment))
                 continue
             for tier, amounts in tiers.items():
                 if amounts is None:
-                    frag.removals.append(("contribution_classes", employment, tier))
+                    frag.removals.append((F.CLASSES, employment, tier))
                     continue
-                for short, long in _CLASS_FIELDS.items():
-                    if amounts.get(short) is not None:
-                        put(("contribution_classes", employment, tier, long), amounts, short)
+                for cf in F.CLASS_FIELDS:
+                    if amounts.get(cf.yaml_key) is not None:
+                        put((F.CLASSES, employment, tier, cf.name), amounts, cf.yaml_key)
     return frag
 
 

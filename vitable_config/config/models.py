@@ -14,9 +14,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, model_validator
 
-from vitable_config.api.models import PLAN_YEAR_STATUSES, PRODUCT_CODES
 from vitable_config.config.jinja import syntax_error
 from vitable_config.config.values import is_template, parse_cents, parse_date
+from vitable_config.domain.vocabulary import PLAN_YEAR_STATUSES, PRODUCT_CODES
 
 EMPLOYER_ID_PATTERN = r"^empr_[A-Za-z0-9_\-]+$"
 PRODUCT_ID_PATTERN = r"^bprd_[A-Za-z0-9_\-]+$"

@@ -7,10 +7,11 @@ from typing import Any, Literal
 
 import yaml
 
-from vitable_config.api.models import COVERAGE_TIERS
 from vitable_config.config.layers import yaml_name
 from vitable_config.config.values import format_dollars
 from vitable_config.desired import DesiredPlanYear, DesiredState
+from vitable_config.domain import fields as F
+from vitable_config.domain.vocabulary import class_sort_key
 
 DEFAULT_SCHEMA_REF = "schemas/config.schema.json"
 
@@ -26,15 +27,27 @@ def _sorted(plan_years: list[DesiredPlanYear]) -> list[DesiredPlanYear]:
 
 def _classes(py: DesiredPlanYear, dollars: bool) -> dict[str, dict[str, dict[str, Any]]]:
     out: dict[str, dict[str, dict[str, Any]]] = {}
-    order = {tier: i for i, tier in enumerate(COVERAGE_TIERS)}
-    items = sorted(py.contribution_classes.items(), key=lambda kv: (kv[0][0], order[kv[0][1]]))
+    items = sorted(py.contribution_classes.items(), key=lambda kv: class_sort_key(*kv[0]))
     for (employment, tier), cls in items:
-        ee, er = cls.employee_contribution_cents, cls.employer_contribution_cents
+        amounts = F.class_amounts(cls)
         out.setdefault(employment, {})[tier] = (
-            {"employee": format_dollars(ee), "employer": format_dollars(er)}
+            {f.yaml_key: format_dollars(amounts[f.name]) for f in F.CLASS_FIELDS}
             if dollars
-            else {"employee_contribution_cents": ee, "employer_contribution_cents": er}
+            else amounts
         )
+    return out
+
+
+def _fields(py: DesiredPlanYear, as_text: bool) -> dict[str, Any]:
+    """The plan year's fields nested by YAML path (``coverage: {start, end}``, …),
+    in table order; unset optional fields left out."""
+    out: dict[str, Any] = {}
+    for name, value in F.desired_values(py, F.PLAN_YEAR_FIELDS):
+        f = F.BY_NAME[name]
+        node = out
+        for part in f.yaml_path[:-1]:
+            node = node.setdefault(part, {})
+        node[f.yaml_path[-1]] = value.isoformat() if as_text and f.kind == "date" else value
     return out
 
 
@@ -43,15 +56,8 @@ def plan_year_view(py: DesiredPlanYear, sources: bool = False) -> dict[str, Any]
     view: dict[str, Any] = {"employer_id": py.employer_id}
     if py.employer_name:
         view["employer_name"] = py.employer_name
-    view["benefit_product"] = py.benefit_product
-    view["coverage"] = {"start": py.coverage_start.isoformat(), "end": py.coverage_end.isoformat()}
-    view["open_enrollment"] = {
-        "start": py.open_enrollment_start.isoformat(),
-        "end": py.open_enrollment_end.isoformat(),
-    }
-    if py.status is not None:
-        view["status"] = py.status
-    view["contribution_classes"] = _classes(py, dollars=False)
+    view.update(_fields(py, as_text=True))
+    view[F.CLASSES] = _classes(py, dollars=False)
     if py.template:
         view["template"] = py.template
     if py.rollout:
@@ -97,14 +103,8 @@ def dump_plan_years(plan_years: list[DesiredPlanYear], schema_ref: str = DEFAULT
         employer = employers.setdefault(py.employer_id, {})
         if py.employer_name and "name" not in employer:
             employer["name"] = py.employer_name
-        entry: dict[str, Any] = {
-            "benefit_product": py.benefit_product,
-            "coverage": {"start": py.coverage_start, "end": py.coverage_end},
-            "open_enrollment": {"start": py.open_enrollment_start, "end": py.open_enrollment_end},
-        }
-        if py.status is not None:
-            entry["status"] = py.status
-        entry["contribution_classes"] = _classes(py, dollars=True)
+        entry = _fields(py, as_text=False)
+        entry[F.CLASSES] = _classes(py, dollars=True)
         employer.setdefault("plan_years", []).append(entry)
     body = yaml.dump(
         {"version": 1, "employers": employers},

@@ -167,7 +167,7 @@ def load_documents(
     for _path, display, resolved, data in parsed:
         if resolved in target_files:
             continue
-        if not isinstance(data, dict):
+        if not isinstance(data, LocDict):
             problems.append(
                 Problem(
                     "a config file must be a mapping with sections such as templates:, "

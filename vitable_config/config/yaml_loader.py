@@ -72,7 +72,7 @@ def container_location(data: object) -> SourceLocation | None:
     return data.loc if isinstance(data, LocDict | LocList) else None
 
 
-class _LocatingLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _LocatingLoader(_BaseLoader):  # type: ignore[misc]
     def __init__(self, stream: str, filename: str) -> None:
         super().__init__(stream)
         self.filename = filename

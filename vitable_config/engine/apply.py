@@ -35,7 +35,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import Any
 
 from vitable_config.api.errors import (
     ApiError,
@@ -45,7 +45,9 @@ from vitable_config.api.errors import (
     UnexpectedResponseError,
 )
 from vitable_config.api.models import PlanYear, PlanYearCreate, PlanYearUpdate
+from vitable_config.domain import fields as F
 from vitable_config.engine.model import ActionResult, ApplyResult, Plan, PlanYearChange
+from vitable_config.engine.ports import VitableApi
 
 log = logging.getLogger("vitable_config.apply")
 
@@ -53,28 +55,6 @@ DEFAULT_CONCURRENCY = 16
 DEFAULT_CREATE_ATTEMPTS = 3
 
 ProgressCallback = Callable[[ActionResult], None]
-
-
-class PlanYearWriter(Protocol):
-    """The part of :class:`vitable_config.api.client.VitableClient` apply uses."""
-
-    async def create_plan_year(self, benefit_product_id: str, body: PlanYearCreate) -> PlanYear:
-        """POST a new plan year."""
-        ...
-
-    async def update_plan_year(self, plan_year_id: str, body: PlanYearUpdate) -> PlanYear:
-        """PUT changes to a draft plan year."""
-        ...
-
-    async def get_plan_year(self, plan_year_id: str) -> PlanYear:
-        """GET one plan year."""
-        ...
-
-    async def list_plan_years(
-        self, benefit_product_id: str, *, employer_id: str | None = None
-    ) -> list[PlanYear]:
-        """List plan years of a product, optionally for one employer."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +71,7 @@ class ApplyOptions:
 
 async def apply_changes(
     plan: Plan,
-    client: PlanYearWriter,
+    client: VitableApi,
     *,
     options: ApplyOptions | None = None,
     progress: ProgressCallback | None = None,
@@ -115,7 +95,7 @@ async def apply_changes(
 
 
 async def _apply_one(
-    change: PlanYearChange, client: PlanYearWriter, opts: ApplyOptions
+    change: PlanYearChange, client: VitableApi, opts: ApplyOptions
 ) -> ActionResult:
     if change.request is None:
         return ActionResult(change, "skipped", change.live_id, "the plan has no request for it")
@@ -131,9 +111,7 @@ async def _apply_one(
     return ActionResult(change, "skipped", change.live_id, f"nothing to do for {change.action}")
 
 
-async def _create(
-    change: PlanYearChange, client: PlanYearWriter, opts: ApplyOptions
-) -> ActionResult:
+async def _create(change: PlanYearChange, client: VitableApi, opts: ApplyOptions) -> ActionResult:
     body = PlanYearCreate.model_validate(change.request)
     product_id = change.key.benefit_product
     last_reason = ""
@@ -206,7 +184,7 @@ async def _create(
     )
 
 
-async def _update(change: PlanYearChange, client: PlanYearWriter) -> ActionResult:
+async def _update(change: PlanYearChange, client: VitableApi) -> ActionResult:
     assert change.live_id is not None, "an update always has a live id"
     body = PlanYearUpdate.model_validate(change.request)
     try:
@@ -240,7 +218,7 @@ async def _update(change: PlanYearChange, client: PlanYearWriter) -> ActionResul
 
 
 async def _update_is_live(
-    client: PlanYearWriter, plan_year_id: str, body: PlanYearUpdate
+    client: VitableApi, plan_year_id: str, body: PlanYearUpdate
 ) -> bool | None:
     """Does the live plan year already carry every field of ``body``? None: unreadable."""
     try:
@@ -248,25 +226,16 @@ async def _update_is_live(
     except Exception:
         log.debug("could not re-read plan year %s after a failed update", plan_year_id)
         return None
-    if body.contribution_classes is not None and _classes(live.contribution_classes) != _classes(
-        body.contribution_classes
-    ):
-        return False
-    if (
-        body.open_enrollment_start is not None
-        and live.open_enrollment_start_date != body.open_enrollment_start
-    ):
-        return False
-    if (
-        body.open_enrollment_end is not None
-        and live.open_enrollment_end_date != body.open_enrollment_end
-    ):
-        return False
-    return body.status is None or live.status == body.status
+    return not F.request_matches_live(_fields_of(body), live)
+
+
+def _fields_of(body: PlanYearCreate | PlanYearUpdate) -> dict[str, Any]:
+    """A request model's fields by canonical name (unset ones are None)."""
+    return {name: getattr(body, name) for name in type(body).model_fields}
 
 
 async def _find_by_key(
-    client: PlanYearWriter, product_id: str, body: PlanYearCreate
+    client: VitableApi, product_id: str, body: PlanYearCreate
 ) -> PlanYear | None:
     live = await client.list_plan_years(product_id, employer_id=body.employer_id)
     for py in live:
@@ -277,36 +246,16 @@ async def _find_by_key(
 
 def _same_content(live: PlanYear, body: PlanYearCreate) -> bool:
     """Does the live plan year carry exactly what the create would have written?"""
-    if (
-        live.coverage_end != body.coverage_end
-        or live.open_enrollment_start_date != body.open_enrollment_start
-        or live.open_enrollment_end_date != body.open_enrollment_end
-    ):
-        return False
-    return _classes(live.contribution_classes) == _classes(body.contribution_classes)
+    return not F.request_matches_live(_fields_of(body), live)
 
 
-def _classes(items: list[Any]) -> dict[tuple[str, str], tuple[int, int]]:
-    return {
-        (c.employment, c.family_status): (
-            c.employee_contribution_cents,
-            c.employer_contribution_cents,
-        )
-        for c in items
-    }
-
-
-async def _locked_message(change: PlanYearChange, client: PlanYearWriter, exc: ApiError) -> str:
+async def _locked_message(change: PlanYearChange, client: VitableApi, exc: ApiError) -> str:
     status: str | None = change.live_status
     since: date | None = None
     try:
         live = await client.get_plan_year(change.live_id or "")
         status = live.status
-        since = {
-            "open_enrollment": live.open_enrollment_start_date,
-            "active": live.coverage_start,
-            "expired": live.coverage_end,
-        }.get(live.status)
+        since = F.status_since(live.status, F.live_dates(live))
     except Exception:  # the message is still useful without the details
         log.debug("could not re-read locked plan year %s", change.live_id, exc_info=True)
     when = f" since {since.isoformat()}" if since else ""

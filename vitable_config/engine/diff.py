@@ -17,10 +17,11 @@ from typing import Any
 from deepdiff import DeepDiff
 from deepdiff.helper import notpresent
 
-from vitable_config.api.models import COVERAGE_TIERS
 from vitable_config.desired import DesiredPlanYear, FieldPath, Source
+from vitable_config.domain.fields import CLASS_SOURCE_ORDER, CLASSES, FIELD_ORDER
+from vitable_config.domain.vocabulary import tier_rank
 from vitable_config.engine.model import ChangeKind, FieldChange
-from vitable_config.engine.normalize import CLASSES, EMPLOYER_CENTS, Normalized
+from vitable_config.engine.normalize import Normalized
 
 # view="tree" for structured paths; threshold_to_diff_deeper=0 so dicts whose keys
 # all differ are still reported key by key (not as one replaced dict); no
@@ -46,15 +47,15 @@ def source_for(plan_year: DesiredPlanYear | None, path: FieldPath) -> Source | N
     """The layer that set ``path`` on the desired side.
 
     Provenance is recorded per leaf; a whole class (``contribution_classes.E.T``)
-    takes the source of its employer share, and failing that its employee share.
+    takes the source of its amounts in ``CLASS_SOURCE_ORDER`` (employer share first).
     """
     if plan_year is None:
         return None
     found = plan_year.source_of(path)
     if found is not None or not path or path[0] != CLASSES or len(path) != 3:
         return found
-    for leaf in (EMPLOYER_CENTS, "employee_contribution_cents"):
-        found = plan_year.provenance.get((*path, leaf))
+    for leaf in CLASS_SOURCE_ORDER:
+        found = plan_year.provenance.get((*path, leaf.name))
         if found is not None:
             return found
     return None
@@ -180,19 +181,9 @@ def diff_normalized(
     return changes
 
 
-_TIER_ORDER = {tier: i for i, tier in enumerate(COVERAGE_TIERS)}
-_FIELD_ORDER = {
-    "coverage_end": 0,
-    "open_enrollment_start": 1,
-    "open_enrollment_end": 2,
-    "status": 3,
-    CLASSES: 4,
-}
-
-
 def path_sort_key(path: FieldPath) -> tuple[int, str, int, FieldPath]:
     """Display order: dates, status, then classes by employment and tier (EE, ES, EC, EF)."""
-    rank = _FIELD_ORDER.get(path[0], 9) if path else 9
+    rank = FIELD_ORDER.get(path[0], 9) if path else 9
     employment = path[1] if len(path) > 1 else ""
-    tier = _TIER_ORDER.get(path[2], 99) if len(path) > 2 else -1
+    tier = tier_rank(path[2]) if len(path) > 2 else -1
     return (rank, employment, tier, path)

@@ -14,33 +14,18 @@ import asyncio
 import json
 from collections import defaultdict
 from pathlib import Path
-from typing import Protocol
 
-from vitable_config.api.models import BenefitProduct, Employer, PlanYear
+from vitable_config.api.models import PlanYear
 from vitable_config.desired import DesiredClass, DesiredPlanYear
+from vitable_config.domain import fields as F
+from vitable_config.engine.ports import VitableApi
 from vitable_config.engine.scope import Scope
 
 # With at most this many employers in scope, read per (product, employer) lists.
 FEW_EMPLOYERS = 20
 
 
-class ExportReader(Protocol):
-    async def list_benefit_products(self) -> list[BenefitProduct]:
-        """All benefit products."""
-        ...
-
-    async def list_employers(self) -> list[Employer]:
-        """All employers."""
-        ...
-
-    async def list_plan_years(
-        self, benefit_product_id: str, *, employer_id: str | None = None
-    ) -> list[PlanYear]:
-        """Plan years of a product, optionally for one employer."""
-        ...
-
-
-async def export_live(client: ExportReader, *, scope: Scope | None = None) -> list[DesiredPlanYear]:
+async def export_live(client: VitableApi, *, scope: Scope | None = None) -> list[DesiredPlanYear]:
     """Live plan years in ``scope`` as desired plan years, sorted by employer/product/start."""
     scope = scope or Scope()
     products, employers = await asyncio.gather(
@@ -101,21 +86,18 @@ def write_export(plan_years: list[DesiredPlanYear], directory: str | Path) -> li
 
 def _to_desired(py: PlanYear, product_code: str, employer_name: str | None) -> DesiredPlanYear:
     classes: dict[tuple[str, str], DesiredClass] = {
-        (c.employment, str(c.family_status)): DesiredClass(
-            employment=c.employment,
-            family_status=c.family_status,
-            employee_contribution_cents=c.employee_contribution_cents,
-            employer_contribution_cents=c.employer_contribution_cents,
-        )
+        F.class_key(c): DesiredClass(*F.class_key(c), **F.class_amounts(c))  # type: ignore[arg-type]
         for c in py.contribution_classes
+    }
+    fields = {
+        f.name: F.live_value(py, f)
+        for f in F.PLAN_YEAR_FIELDS
+        if not f.optional and f.kind != "product"  # the product is given as its code
     }
     return DesiredPlanYear(
         employer_id=py.employer_id,
         benefit_product=product_code,
-        coverage_start=py.coverage_start,
-        coverage_end=py.coverage_end,
-        open_enrollment_start=py.open_enrollment_start_date,
-        open_enrollment_end=py.open_enrollment_end_date,
         contribution_classes=classes,
         employer_name=employer_name,
+        **fields,
     )

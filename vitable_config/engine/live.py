@@ -22,11 +22,12 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, TypeVar
 
 from vitable_config.api.errors import NotFoundError
 from vitable_config.api.models import BenefitProduct, Employer, PlanYear
 from vitable_config.desired import DesiredPlanYear, DesiredState
+from vitable_config.engine.ports import VitableApi
 from vitable_config.errors import Problem, UserError
 
 T = TypeVar("T")
@@ -41,27 +42,6 @@ FEW_EMPLOYERS = 20
 FEW_SHARE = 0.05
 PAGE_LIMIT = 100
 MAX_PAGE_WINDOW = 16
-
-
-class LiveReader(Protocol):
-    """The subset of :class:`vitable_config.api.client.VitableClient` used here."""
-
-    async def list_benefit_products(self) -> list[BenefitProduct]: ...
-
-    async def list_plan_years(
-        self,
-        benefit_product_id: str,
-        *,
-        employer_id: str | None = ...,
-        limit: int = ...,
-        concurrent_pages: int | None = ...,
-    ) -> list[PlanYear]: ...
-
-    async def list_employers(
-        self, *, limit: int = ..., concurrent_pages: int | None = ...
-    ) -> list[Employer]: ...
-
-    async def get_employer(self, employer_id: str) -> Employer: ...
 
 
 def page_window(expected_items: int, *, limit: int = PAGE_LIMIT) -> int:
@@ -252,7 +232,7 @@ async def _both(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
 
 
 async def _fetch_employers_one_by_one(
-    client: LiveReader, employer_ids: list[str]
+    client: VitableApi, employer_ids: list[str]
 ) -> tuple[dict[str, str], set[str]]:
     async def one(eid: str) -> tuple[str, Employer | None]:
         try:
@@ -267,7 +247,7 @@ async def _fetch_employers_one_by_one(
 
 
 async def _read_employers(
-    client: LiveReader, employer_ids: list[str]
+    client: VitableApi, employer_ids: list[str]
 ) -> tuple[dict[str, str], set[str], int | None]:
     """(names of configured employers, unknown ones, employers in the account if listed).
 
@@ -295,7 +275,7 @@ def choose_strategy(configured: int, total_employers: int | None) -> ReadStrateg
 
 
 async def read_live_state(
-    client: LiveReader,
+    client: VitableApi,
     desired: DesiredState,
     *,
     products_filter: Callable[[BenefitProduct], bool] | None = None,

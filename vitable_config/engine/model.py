@@ -26,7 +26,8 @@ class FieldChange:
     """One field that differs between live (``before``) and desired (``after``).
 
     ``path`` is a FieldPath, e.g.
-    ``("contribution_classes", "full_time", "EE", "employer_contribution_cents")``;
+    ``("contribution_classes", "full_time", "EE", <class field name>)`` (see
+    :mod:`vitable_config.domain.fields`);
     a whole class added or removed has path ``("contribution_classes", employment, tier)``
     and a dict ``after``/``before``. Cents stay integers here; renderers show dollars.
     ``source`` is the layer that set the desired value (None for removals).
@@ -44,7 +45,7 @@ class Reach:
     """How far one template/rollout-level change reaches (shown once per plan).
 
     ``layer`` is the template or rollout source; ``path`` the field (with the
-    employment/tier kept, e.g. ``contribution_classes.full_time.EE.employer_contribution_cents``).
+    employment/tier kept, e.g. ``contribution_classes.full_time.EE.<employer cents field>``).
     ``changed`` counts plan years whose value changes through this layer;
     ``overridden`` counts plan years the layer reaches whose employer overrides
     that field (so the change does not affect them).

@@ -8,47 +8,39 @@ are matched by (employment, family_status) inside the normalised shape.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from vitable_config.api.models import (
-    COVERAGE_TIERS,
-    PLAN_YEAR_STATUSES,
     ContributionClassInput,
     PlanYear,
     PlanYearCreate,
     PlanYearUpdate,
 )
 from vitable_config.desired import DesiredPlanYear, DesiredState, PlanYearKey
+from vitable_config.domain import fields as F
+from vitable_config.domain.vocabulary import (
+    EDITABLE_STATUS,
+    STATUS_RANK,
+    class_sort_key,
+)
 from vitable_config.engine.diff import additions, diff_normalized, source_for
 from vitable_config.engine.live import LiveState, fingerprint
 from vitable_config.engine.model import ACTIONS, FieldChange, Plan, PlanYearChange
-from vitable_config.engine.normalize import (
-    CLASSES,
-    normalize_desired,
-    normalize_live,
-)
+from vitable_config.engine.normalize import normalize_desired, normalize_live
 from vitable_config.engine.reach import compute_reach
 from vitable_config.errors import Problem, UserError
 
 LOCK_WARNING_DAYS = 7
 LiveKey = tuple[str, str, date]  # (employer_id, product_id, coverage_start)
-_TIER_ORDER = {tier: i for i, tier in enumerate(COVERAGE_TIERS)}
-_STATUS_RANK = {status: i for i, status in enumerate(PLAN_YEAR_STATUSES)}
 _ACTION_ORDER = {action: i for i, action in enumerate(ACTIONS)}
-_UPDATABLE_SCALARS = ("open_enrollment_start", "open_enrollment_end", "status")
 
 
-def _status_since(live: PlanYear) -> date | None:
+def live_status_since(live: PlanYear) -> date | None:
     """When the live plan year reached its current status (the calendar rule)."""
-    return {
-        "draft": None,
-        "open_enrollment": live.open_enrollment_start_date,
-        "active": live.coverage_start,
-        "expired": live.coverage_end + timedelta(days=1),
-    }.get(live.status)
+    return F.status_since(live.status, F.live_dates(live))
 
 
 def _lock_warning(open_enrollment_start: date, today: date, *, creating: bool) -> str | None:
@@ -70,16 +62,10 @@ def _lock_warning(open_enrollment_start: date, today: date, *, creating: bool) -
 
 
 def _class_inputs(plan_year: DesiredPlanYear) -> list[ContributionClassInput]:
-    classes = sorted(
-        plan_year.contribution_classes.values(),
-        key=lambda c: (c.employment, _TIER_ORDER.get(c.family_status, 99), c.family_status),
-    )
+    classes = sorted(plan_year.contribution_classes.values(), key=lambda c: class_sort_key(*c.key))
     return [
-        ContributionClassInput(
-            employment=c.employment,
-            family_status=c.family_status,  # type: ignore[arg-type]
-            employee_contribution_cents=c.employee_contribution_cents,
-            employer_contribution_cents=c.employer_contribution_cents,
+        ContributionClassInput.model_validate(
+            {F.EMPLOYMENT: c.employment, F.TIER: c.family_status, **F.class_amounts(c)}
         )
         for c in classes
     ]
@@ -100,10 +86,7 @@ def create_request(plan_year: DesiredPlanYear) -> dict[str, Any]:
     """The PlanYearCreate body (JSON-ready) for a desired plan year."""
     return PlanYearCreate(
         employer_id=plan_year.employer_id,
-        coverage_start=plan_year.coverage_start,
-        coverage_end=plan_year.coverage_end,
-        open_enrollment_start=plan_year.open_enrollment_start,
-        open_enrollment_end=plan_year.open_enrollment_end,
+        **dict(F.desired_values(plan_year, F.CREATE)),
         contribution_classes=_class_inputs(plan_year),
     ).model_dump(mode="json")
 
@@ -113,11 +96,11 @@ def update_request(plan_year: DesiredPlanYear, changes: Iterable[FieldChange]) -
     whole class list, so any class change sends every desired class."""
     changed = {fc.path[0] for fc in changes}
     fields: dict[str, Any] = {}
-    if CLASSES in changed:
-        fields[CLASSES] = _class_inputs(plan_year)
-    for name in _UPDATABLE_SCALARS:
-        if name in changed:
-            fields[name] = getattr(plan_year, name)
+    if F.CLASSES in changed:
+        fields[F.CLASSES] = _class_inputs(plan_year)
+    for f in F.UPDATABLE:
+        if f.name in changed:
+            fields[f.name] = getattr(plan_year, f.name)
     return PlanYearUpdate(**fields).model_dump(mode="json", exclude_none=True)
 
 
@@ -136,27 +119,26 @@ def _blocked(
 ) -> tuple[str, date | None] | None:
     """Why the differing live plan year cannot be brought to the desired state."""
     reasons: list[tuple[str, date | None]] = []
-    if any(fc.path == ("coverage_end",) for fc in changes):
-        reasons.append(
-            (
-                f"coverage_end cannot be changed after creation (live {live.coverage_end}, "
-                f"desired {plan_year.coverage_end}): the API cannot change coverage dates",
-                live.created_at.date(),
+    changed = {fc.path for fc in changes}
+    for f in F.IMMUTABLE:
+        if f.path in changed:
+            reasons.append(
+                (
+                    f"{f.name} cannot be changed after creation (live {F.live_value(live, f)}, "
+                    f"desired {getattr(plan_year, f.name)}): the API cannot change coverage dates",
+                    live.created_at.date(),
+                )
             )
-        )
     desired_status = plan_year.status
-    if (
-        desired_status is not None
-        and _STATUS_RANK.get(desired_status, 0) < _STATUS_RANK[live.status]
-    ):
+    if desired_status is not None and STATUS_RANK.get(desired_status, 0) < STATUS_RANK[live.status]:
         reasons.append(
             (
                 f"status cannot move backwards from {live.status} to {desired_status}",
-                _status_since(live),
+                live_status_since(live),
             )
         )
-    if live.status != "draft":
-        since = _status_since(live)
+    if live.status != EDITABLE_STATUS:
+        since = live_status_since(live)
         reasons.append(
             (
                 f"plan year is locked: it is {live.status} since {since} and plan years "
@@ -169,13 +151,14 @@ def _blocked(
     return "; ".join(r for r, _ in reasons), reasons[0][1]
 
 
-class _Builder:
+class _PlanBuilder:
     def __init__(self, live: LiveState, today: date) -> None:
         self.live = live
         self.today = today
         self.problems: list[Problem] = []
         self.warnings: list[str] = []
         self.matched: set[str] = set()
+        self.named: set[str] = set()  # employers whose name mismatch was reported
         self.index: dict[LiveKey, PlanYear] = {}
         for py in live.all_plan_years():
             key = (py.employer_id, py.benefit_product_id, py.coverage_start)
@@ -187,7 +170,24 @@ class _Builder:
                     f"{first.id} is matched and {py.id} is reported as unmanaged"
                 )
 
+    def _check_name(self, plan_year: DesiredPlanYear) -> None:
+        """Warn once per employer whose configured ``name`` is not its live name."""
+        configured = plan_year.employer_name
+        live_name = self.live.employer_names.get(plan_year.employer_id)
+        if not configured or not live_name or configured == live_name:
+            return
+        if plan_year.employer_id in self.named:
+            return
+        self.named.add(plan_year.employer_id)
+        where = f" ({plan_year.location})" if plan_year.location else ""
+        self.warnings.append(
+            f"employer {plan_year.employer_id} is named {configured!r} in the config{where} "
+            f"but {live_name!r} in the API; the plan shows the live name — fix the config's "
+            "name (it is only a label, never written)"
+        )
+
     def change_for(self, plan_year: DesiredPlanYear, key: PlanYearKey) -> PlanYearChange:
+        self._check_name(plan_year)
         live_py = self.index.get((key.employer_id, key.benefit_product, key.coverage_start))
         change = PlanYearChange(
             action="unchanged",
@@ -338,7 +338,7 @@ def build_plan(
     """Compare desired with live; raise :class:`UserError` for problems found on the way
     (inactive product for a create, duplicate keys, invalid requests) — all at once."""
     keys = _resolve_keys(desired, live)
-    builder = _Builder(live, today)
+    builder = _PlanBuilder(live, today)
     changes = [
         builder.change_for(py, key) for py, key in zip(desired.plan_years, keys, strict=True)
     ]

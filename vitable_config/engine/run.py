@@ -26,12 +26,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 from vitable_config.desired import DesiredState
 from vitable_config.engine.apply import ApplyOptions, ProgressCallback, apply_changes
 from vitable_config.engine.export import export_live, write_export
 from vitable_config.engine.model import ApplyResult, Plan
+from vitable_config.engine.ports import VitableApi
 from vitable_config.engine.safety import SafetyPolicy, SafetyVerdict, check_safety
 from vitable_config.engine.saved import check_base_url, ensure_fresh, load_plan, save_plan
 from vitable_config.engine.scope import Scope, filter_desired
@@ -57,7 +57,7 @@ __all__ = [
 
 async def plan_config(
     paths_or_state: DesiredState | str | Path | Sequence[str | Path],
-    client: Any,
+    client: VitableApi,
     *,
     scope: Scope | None = None,
     variables: dict[str, object] | None = None,
@@ -66,7 +66,8 @@ async def plan_config(
 ) -> Plan:
     """Load the config (unless given a :class:`DesiredState`), read live state, build the plan.
 
-    ``client`` is a :class:`vitable_config.api.client.VitableClient`. ``base_url``
+    ``client`` implements :class:`~vitable_config.engine.ports.VitableApi` (the real
+    :class:`vitable_config.api.client.VitableClient`, or a test fake). ``base_url``
     is what the plan records (default: the client's base URL); ``today`` is the
     date lock warnings are computed from (default: today).
     """
@@ -108,7 +109,7 @@ async def plan_config(
 
 async def apply_plan(
     plan: Plan,
-    client: Any,
+    client: VitableApi,
     *,
     concurrency: int = 16,
     progress: ProgressCallback | None = None,
@@ -133,7 +134,7 @@ async def apply_plan(
 
 
 async def export_to_directory(
-    client: Any, directory: str | Path, *, scope: Scope | None = None
+    client: VitableApi, directory: str | Path, *, scope: Scope | None = None
 ) -> list[Path]:
     """Export the live plan years in ``scope`` as config files in ``directory``."""
     plan_years = await export_live(client, scope=scope)

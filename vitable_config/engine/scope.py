@@ -19,7 +19,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from vitable_config.desired import DesiredState
-from vitable_config.errors import UserError
+from vitable_config.errors import Problem, UserError
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -104,10 +104,54 @@ def filter_desired(
     if scope.is_everything:
         return state
     codes = product_codes or {}
+    _check_globs_match(state, scope, codes)
     kept = [
         py
         for py in state.plan_years
         if scope.includes_employer(py.employer_id)
         and scope.includes_product(py.benefit_product, codes.get(py.benefit_product))
     ]
+    if not kept and (scope.employers or scope.products) and scope.shard is None:
+        raise UserError(
+            f"the scope {_flags(scope)} matches no plan year of the configuration "
+            "(each glob matches something, but not together)",
+            [],
+        )
     return DesiredState(plan_years=kept, files=list(state.files))
+
+
+def _flags(scope: Scope) -> str:
+    parts = [f"--employer {g!r}" for g in scope.employers]
+    parts += [f"--product {g!r}" for g in scope.products]
+    return " ".join(parts)
+
+
+def _check_globs_match(state: DesiredState, scope: Scope, codes: dict[str, str]) -> None:
+    """Every --employer / --product glob must match something in the configuration: a
+    typo must not turn into "No changes" (a run that silently checks nothing)."""
+    employers = sorted(state.employer_ids)
+    products = sorted(
+        {
+            name
+            for py in state.plan_years
+            for name in (py.benefit_product, codes.get(py.benefit_product))
+            if name
+        }
+    )
+    problems: list[Problem] = []
+    for flag, globs, names, what in (
+        ("--employer", scope.employers, employers, "employer"),
+        ("--product", scope.products, products, "product (code or bprd_ id)"),
+    ):
+        for glob in globs:
+            if not any(fnmatchcase(name, glob) for name in names):
+                shown = ", ".join(names[:8]) + (", …" if len(names) > 8 else "")
+                problems.append(
+                    Problem(
+                        f"{flag} {glob!r} matches no {what} in the configuration",
+                        hint=f"globs are case-sensitive shell patterns; the configuration has: "
+                        f"{shown or 'none'}",
+                    )
+                )
+    if problems:
+        raise UserError.from_problems(problems, "the scope matches nothing; nothing was planned")

@@ -176,7 +176,8 @@ def plan_from_dict(data: dict[str, Any]) -> Plan:
     if version != FORMAT_VERSION:
         raise UserError(
             f"unsupported plan format_version {version!r} (this vitable-config reads "
-            f"version {FORMAT_VERSION}); run plan again with this version"
+            f"version {FORMAT_VERSION}); make the plan again with this version: "
+            "vitable-config plan PATH --out FILE"
         )
     try:
         return Plan(

@@ -12,6 +12,7 @@ from typing import TextIO
 
 import click
 
+from vitable_config.api.settings import ENV_API_KEY
 from vitable_config.errors import UserError
 from vitable_config.gitops.comment import (
     DEFAULT_MAX_CHARS,
@@ -23,8 +24,6 @@ from vitable_config.gitops.comment import (
 )
 from vitable_config.gitops.outcome import combine
 from vitable_config.gitops.rundir import read_runs
-
-API_KEY_ENV = "VITABLE_CONNECT_API_KEY"
 
 
 def _default_run_url() -> str | None:
@@ -81,7 +80,7 @@ def comment_body(
       vitable-config gitops comment-body shard-1 shard-2 shard-3 -o comment.md
     """
     runs = read_runs(list(run_dirs))
-    secret = os.environ.get(API_KEY_ENV, "")
+    secret = os.environ.get(ENV_API_KEY, "")
     body = build_comment_body(
         runs,
         key=key,
@@ -167,15 +166,7 @@ def check(run_dirs: tuple[Path, ...]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point for ``python -m vitable_config.gitops`` (same error mapping as the CLI)."""
-    try:
-        result = command.main(args=argv, prog_name="vitable-config gitops", standalone_mode=False)
-    except UserError as exc:
-        click.echo(exc.format(), err=True)
-        return 1
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    return result if isinstance(result, int) else 0
+    """Entry point for ``python -m vitable_config.gitops`` (the CLI's one error mapping)."""
+    from vitable_config.cli.exits import run
+
+    return run(command, argv, "vitable-config gitops")

@@ -21,17 +21,17 @@ from typing import Any, Literal
 from vitable_config import __version__
 from vitable_config.api.redaction import redact as shared_redact
 from vitable_config.api.redaction import strip_controls
+from vitable_config.engine.render.markdown import DEFAULT_MAX_CHARS as DEFAULT_MAX_CHARS
+from vitable_config.engine.render.markdown import TITLE as PLAN_TITLE
 from vitable_config.errors import UserError
 from vitable_config.gitops.outcome import PlanOutcome, combine
 from vitable_config.gitops.rundir import PlanRun
 from vitable_config.gitops.truncate import truncate_markdown
 
 MARKER = "<!-- vitable-config-plan -->"
-# The Markdown renderer's title (vitable_config.engine.render.markdown.TITLE); the
-# comment has its own header, so a plan starting with it loses that line.
-PLAN_TITLE = "## vitable-config plan"
+# The comment has its own header, so a plan starting with the renderer's title loses
+# that line; the size limit is the renderer's.
 GITHUB_COMMENT_LIMIT = 65_536
-DEFAULT_MAX_CHARS = 65_000
 LOG_MAX_CHARS = 6_000
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/ :-]{0,63}$")
 

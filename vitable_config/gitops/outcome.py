@@ -14,9 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import Enum
 
-EXIT_IN_SYNC = 0
-EXIT_ERROR = 1
-EXIT_CHANGES = 2
+from vitable_config.errors import EXIT_CHANGES, EXIT_ERROR
+from vitable_config.errors import EXIT_OK as EXIT_IN_SYNC
 
 
 class PlanOutcome(Enum):

@@ -17,6 +17,7 @@ from vitable_config.sandbox.gate import SandboxGate
 from vitable_config.sandbox.routes_admin import admin_router
 from vitable_config.sandbox.routes_public import public_router
 from vitable_config.sandbox.runtime import SandboxRuntime
+from vitable_config.sandbox.settings import DEFAULT_DIALECT, DIALECT_2025_12
 
 DESCRIPTION = """\
 Sandbox of the Vitable Connect API, served by `vitable-config sandbox serve`.
@@ -53,15 +54,24 @@ Sandbox rules:
 """
 
 
-def build_fastapi() -> FastAPI:
-    """The API routes and error handlers; the sandbox state comes from the request
-    scope (see :func:`create_app`)."""
-    app = FastAPI(
-        title="Vitable Connect API (vitable-config sandbox)",
-        version=__version__,
-        description=DESCRIPTION,
-    )
-    app.include_router(public_router())
+def build_fastapi(dialect: str = DEFAULT_DIALECT) -> FastAPI:
+    """The API routes of ``dialect`` and the error handlers (the same in every
+    dialect); the sandbox state comes from the request scope (see :func:`create_app`)."""
+    if dialect == DIALECT_2025_12:
+        app = FastAPI(
+            title="Vitable Connect API (vitable-config sandbox)",
+            version=__version__,
+            description=DESCRIPTION,
+        )
+        app.include_router(public_router())
+    else:
+        from vitable_config.sandbox import dialect as later
+
+        router = later.dialect_router(dialect)
+        app = FastAPI(
+            title=later.title(dialect), version=__version__, description=later.description(dialect)
+        )
+        app.include_router(router)
     app.include_router(admin_router())
     _add_bearer_auth_to_openapi(app)
 
@@ -131,11 +141,13 @@ def _add_bearer_auth_to_openapi(app: FastAPI) -> None:
 
 
 @functools.cache
-def shared_fastapi() -> FastAPI:
-    """One FastAPI app for every sandbox in this process (building it takes ~25 ms)."""
-    return build_fastapi()
+def shared_fastapi(dialect: str = DEFAULT_DIALECT) -> FastAPI:
+    """One FastAPI app per dialect for every sandbox in this process (building one
+    takes ~25 ms)."""
+    return build_fastapi(dialect)
 
 
 def create_app(runtime: SandboxRuntime) -> SandboxGate:
-    """The ASGI app to serve: the API behind auth, rate limit, latency and faults."""
-    return SandboxGate(shared_fastapi(), runtime)
+    """The ASGI app to serve: the API of the runtime's dialect behind auth, rate
+    limit, latency and faults."""
+    return SandboxGate(shared_fastapi(runtime.dialect), runtime)

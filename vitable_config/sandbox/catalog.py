@@ -67,6 +67,36 @@ def policy_dict(row: sqlite3.Row) -> dict[str, Any]:
     }
 
 
+def _product_filter(
+    active_in: bool | None, category: str | None, product_code: str | None
+) -> tuple[str, list[Any]]:
+    where: list[str] = ["1=1"]
+    params: list[Any] = []
+    if active_in is not None:
+        where.append("active = ?")
+        params.append(int(active_in))
+    if category is not None:
+        where.append("category = ?")
+        params.append(category)
+    if product_code is not None:
+        where.append("product_code = ?")
+        params.append(product_code)
+    return " AND ".join(where), params
+
+
+def _employer_filter(active_in: bool | None, name: str | None) -> tuple[str, list[Any]]:
+    where: list[str] = ["1=1"]
+    params: list[Any] = []
+    if active_in is not None:
+        where.append("active = ?")
+        params.append(int(active_in))
+    if name:
+        where.append("(name LIKE ? ESCAPE '\\' OR legal_name LIKE ? ESCAPE '\\')")
+        pattern = "%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        params += [pattern, pattern]
+    return " AND ".join(where), params
+
+
 def _page(sql: str, page: int, limit: int) -> str:
     return f"{sql} ORDER BY rowid LIMIT {int(limit)} OFFSET {(int(page) - 1) * int(limit)}"
 
@@ -86,20 +116,18 @@ class CatalogRepo:
         page: int,
         limit: int,
     ) -> list[dict[str, Any]]:
-        where: list[str] = ["1=1"]
-        params: list[Any] = []
-        if active_in is not None:
-            where.append("active = ?")
-            params.append(int(active_in))
-        if category is not None:
-            where.append("category = ?")
-            params.append(category)
-        if product_code is not None:
-            where.append("product_code = ?")
-            params.append(product_code)
-        sql = _page(f"SELECT * FROM benefit_products WHERE {' AND '.join(where)}", page, limit)
+        where, params = _product_filter(active_in, category, product_code)
+        sql = _page(f"SELECT * FROM benefit_products WHERE {where}", page, limit)
         with self.store.read() as conn:
             return [product_dict(r) for r in conn.execute(sql, params)]
+
+    def count_products(
+        self, *, active_in: bool | None, category: str | None, product_code: str | None
+    ) -> int:
+        where, params = _product_filter(active_in, category, product_code)
+        with self.store.read() as conn:
+            sql = f"SELECT count(*) FROM benefit_products WHERE {where}"
+            return int(conn.execute(sql, params).fetchone()[0])
 
     def require_product(self, product_id: str) -> None:
         with self.store.read() as conn:
@@ -113,18 +141,28 @@ class CatalogRepo:
     def list_employers(
         self, *, active_in: bool | None, name: str | None, page: int, limit: int
     ) -> list[dict[str, Any]]:
-        where: list[str] = ["1=1"]
-        params: list[Any] = []
-        if active_in is not None:
-            where.append("active = ?")
-            params.append(int(active_in))
-        if name:
-            where.append("(name LIKE ? ESCAPE '\\' OR legal_name LIKE ? ESCAPE '\\')")
-            pattern = "%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            params += [pattern, pattern]
-        sql = _page(f"SELECT * FROM employers WHERE {' AND '.join(where)}", page, limit)
+        where, params = _employer_filter(active_in, name)
+        sql = _page(f"SELECT * FROM employers WHERE {where}", page, limit)
         with self.store.read() as conn:
             return [employer_dict(r) for r in conn.execute(sql, params)]
+
+    def count_employers(self, *, active_in: bool | None, name: str | None) -> int:
+        where, params = _employer_filter(active_in, name)
+        with self.store.read() as conn:
+            sql = f"SELECT count(*) FROM employers WHERE {where}"
+            return int(conn.execute(sql, params).fetchone()[0])
+
+    def employer_emails(self, employer_ids: list[str]) -> dict[str, str]:
+        """The contact email of these employers (dialect 2026-02), where one is known."""
+        if not employer_ids:
+            return {}
+        marks = ",".join("?" * len(employer_ids))
+        with self.store.read() as conn:
+            rows = conn.execute(
+                f"SELECT employer_id, email FROM employer_emails WHERE employer_id IN ({marks})",
+                employer_ids,
+            ).fetchall()
+        return {row["employer_id"]: row["email"] for row in rows}
 
     def get_employer(self, employer_id: str) -> dict[str, Any]:
         with self.store.read() as conn:
@@ -133,7 +171,7 @@ class CatalogRepo:
             raise not_found("employer", employer_id)
         return employer_dict(row)
 
-    def create_employer(self, body: EmployerCreate) -> dict[str, Any]:
+    def create_employer(self, body: EmployerCreate, *, email: str | None = None) -> dict[str, Any]:
         if not _EIN.match(body.ein.strip()):
             raise validation_failed(
                 [f"ein: must be 9 digits written as XX-XXXXXXX (e.g. 12-3456789), got {body.ein!r}"]
@@ -154,6 +192,40 @@ class CatalogRepo:
                     json.dumps(body.address.model_dump(exclude_none=True)),
                     now,
                     now,
+                ),
+            )
+            if email is not None:
+                conn.execute(
+                    "INSERT INTO employer_emails (employer_id, email) VALUES (?,?)",
+                    (employer_id, email),
+                )
+            row = conn.execute("SELECT * FROM employers WHERE id = ?", (employer_id,)).fetchone()
+        return employer_dict(row)
+
+    def update_employer(
+        self,
+        employer_id: str,
+        *,
+        active: bool | None = None,
+        name: str | None = None,
+        legal_name: str | None = None,
+        address: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Change the given fields (``None``: keep); ``address`` replaces the whole address."""
+        with self.store.transaction() as conn:
+            row = conn.execute("SELECT * FROM employers WHERE id = ?", (employer_id,)).fetchone()
+            if row is None:
+                raise not_found("employer", employer_id)
+            conn.execute(
+                "UPDATE employers SET active = ?, name = ?, legal_name = ?, address_json = ?,"
+                " updated_at = ? WHERE id = ?",
+                (
+                    int(active) if active is not None else row["active"],
+                    name if name is not None else row["name"],
+                    legal_name if legal_name is not None else row["legal_name"],
+                    json.dumps(address) if address is not None else row["address_json"],
+                    utc_now(),
+                    employer_id,
                 ),
             )
             row = conn.execute("SELECT * FROM employers WHERE id = ?", (employer_id,)).fetchone()

@@ -50,10 +50,13 @@ class EnrollmentRepo:
         self.store = store
 
     def _row(self, conn: sqlite3.Connection, enrollment_id: str) -> sqlite3.Row:
-        row = conn.execute("SELECT * FROM enrollments WHERE id = ?", (enrollment_id,)).fetchone()
+        row: sqlite3.Row | None = conn.execute(
+            "SELECT * FROM enrollments WHERE id = ?", (enrollment_id,)
+        ).fetchone()
         if row is None:
             raise not_found("enrollment", enrollment_id)
-        return row
+        found: sqlite3.Row = row
+        return found
 
     def get(self, enrollment_id: str) -> dict[str, Any]:
         with self.store.read() as conn:
@@ -134,6 +137,53 @@ class EnrollmentRepo:
         limit: int,
     ) -> list[dict[str, Any]]:
         """``plan_year`` is a plan-year id (``plyr_...``) or a coverage start year."""
+        where, params = self._employee_filter(
+            employee_id, status, plan_year, coverage_effective_start_year
+        )
+        sql = (
+            "SELECT e.* FROM enrollments e JOIN plan_years py ON py.id = e.plan_year_id"
+            f" WHERE {where} ORDER BY e.rowid"
+            f" LIMIT {int(limit)} OFFSET {(int(page) - 1) * int(limit)}"
+        )
+        with self.store.read() as conn:
+            self._require_employee(conn, employee_id)
+            return [enrollment_dict(r) for r in conn.execute(sql, params)]
+
+    def count_for_employee(
+        self,
+        employee_id: str,
+        *,
+        status: str | None,
+        plan_year: str | None,
+        coverage_effective_start_year: int | None,
+    ) -> int:
+        """How many enrollments :meth:`for_employee` pages through."""
+        where, params = self._employee_filter(
+            employee_id, status, plan_year, coverage_effective_start_year
+        )
+        sql = (
+            "SELECT count(*) FROM enrollments e JOIN plan_years py ON py.id = e.plan_year_id"
+            f" WHERE {where}"
+        )
+        with self.store.read() as conn:
+            self._require_employee(conn, employee_id)
+            return int(conn.execute(sql, params).fetchone()[0])
+
+    @staticmethod
+    def _require_employee(conn: sqlite3.Connection, employee_id: str) -> None:
+        known = conn.execute(
+            "SELECT 1 FROM enrollments WHERE employee_id = ? LIMIT 1", (employee_id,)
+        ).fetchone()
+        if known is None:
+            raise not_found("employee", employee_id)
+
+    @staticmethod
+    def _employee_filter(
+        employee_id: str,
+        status: str | None,
+        plan_year: str | None,
+        coverage_effective_start_year: int | None,
+    ) -> tuple[str, list[Any]]:
         where = ["e.employee_id = ?"]
         params: list[Any] = [employee_id]
         if status is not None:
@@ -149,15 +199,4 @@ class EnrollmentRepo:
         if coverage_effective_start_year is not None:
             where.append("substr(e.coverage_start_date, 1, 4) = ?")
             params.append(f"{coverage_effective_start_year:04d}")
-        sql = (
-            "SELECT e.* FROM enrollments e JOIN plan_years py ON py.id = e.plan_year_id"
-            f" WHERE {' AND '.join(where)} ORDER BY e.rowid"
-            f" LIMIT {int(limit)} OFFSET {(int(page) - 1) * int(limit)}"
-        )
-        with self.store.read() as conn:
-            known = conn.execute(
-                "SELECT 1 FROM enrollments WHERE employee_id = ? LIMIT 1", (employee_id,)
-            ).fetchone()
-            if known is None:
-                raise not_found("employee", employee_id)
-            return [enrollment_dict(r) for r in conn.execute(sql, params)]
+        return " AND ".join(where), params

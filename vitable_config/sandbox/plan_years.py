@@ -138,6 +138,29 @@ class PlanYearRepo:
         limit: int,
     ) -> list[dict[str, Any]]:
         """Most recent plan year first: ``coverage_start`` descending, then id."""
+        where, params = self._product_filter(product_id, today, employer_id, status)
+        params["limit"] = limit
+        params["offset"] = (page - 1) * limit
+        sql = (
+            f"SELECT * FROM ({_SELECT}) WHERE {where} "
+            "ORDER BY coverage_start DESC, id LIMIT :limit OFFSET :offset"
+        )
+        with self.store.read() as conn:
+            return _assemble(conn, conn.execute(sql, params).fetchall())
+
+    def count_for_product(
+        self, product_id: str, today: date, *, employer_id: str | None, status: str | None
+    ) -> int:
+        """How many plan years :meth:`list_for_product` pages through."""
+        where, params = self._product_filter(product_id, today, employer_id, status)
+        with self.store.read() as conn:
+            row = conn.execute(f"SELECT count(*) FROM ({_SELECT}) WHERE {where}", params)
+            return int(row.fetchone()[0])
+
+    @staticmethod
+    def _product_filter(
+        product_id: str, today: date, employer_id: str | None, status: str | None
+    ) -> tuple[str, dict[str, Any]]:
         where = ["benefit_product_id = :product"]
         params: dict[str, Any] = {"product": product_id, "today": today.isoformat()}
         if employer_id is not None:
@@ -146,14 +169,7 @@ class PlanYearRepo:
         if status is not None:
             where.append("status_rank = :rank")
             params["rank"] = rules.STATUS_RANK[status]
-        params["limit"] = limit
-        params["offset"] = (page - 1) * limit
-        sql = (
-            f"SELECT * FROM ({_SELECT}) WHERE {' AND '.join(where)} "
-            "ORDER BY coverage_start DESC, id LIMIT :limit OFFSET :offset"
-        )
-        with self.store.read() as conn:
-            return _assemble(conn, conn.execute(sql, params).fetchall())
+        return " AND ".join(where), params
 
     def list_all(self, today: date) -> list[dict[str, Any]]:
         with self.store.read() as conn:
@@ -173,6 +189,7 @@ class PlanYearRepo:
         allow_overlap: bool,
         plan_year_id: str | None = None,
         count_as_write: bool = True,
+        tier_field: str = "family_status",
     ) -> dict[str, Any]:
         problems = rules.date_order_problems(
             body.open_enrollment_start,
@@ -180,7 +197,7 @@ class PlanYearRepo:
             body.coverage_start,
             body.coverage_end,
         )
-        problems += rules.class_problems(body.contribution_classes)
+        problems += rules.class_problems(body.contribution_classes, tier_field=tier_field)
         if problems:
             raise validation_failed(problems)
         new_plan_year_id = plan_year_id or new_id("plyr")
@@ -273,7 +290,14 @@ class PlanYearRepo:
                 "plan_year_overlap",
             )
 
-    def update(self, plan_year_id: str, body: PlanYearUpdate, today: date) -> dict[str, Any]:
+    def update(
+        self,
+        plan_year_id: str,
+        body: PlanYearUpdate,
+        today: date,
+        *,
+        tier_field: str = "family_status",
+    ) -> dict[str, Any]:
         with self.store.transaction() as conn:
             row = conn.execute(
                 _SELECT + " WHERE py.id = :id", {"id": plan_year_id, "today": today.isoformat()}
@@ -297,7 +321,7 @@ class PlanYearRepo:
                 date.fromisoformat(row["coverage_end"]),
             )
             if body.contribution_classes is not None:
-                problems += rules.class_problems(body.contribution_classes)
+                problems += rules.class_problems(body.contribution_classes, tier_field=tier_field)
             floor = row["status_floor"]
             if body.status is not None:
                 wanted = rules.STATUS_RANK[body.status]

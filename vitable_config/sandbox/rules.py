@@ -63,8 +63,11 @@ def date_order_problems(
     return problems
 
 
-def class_problems(classes: Sequence[ContributionClassInput]) -> list[str]:
-    """At least one class; one class per (employment, family_status)."""
+def class_problems(
+    classes: Sequence[ContributionClassInput], *, tier_field: str = "family_status"
+) -> list[str]:
+    """At least one class; one class per (employment, tier). ``tier_field`` is the
+    wire name of the tier in the messages (``coverage_tier`` in dialect 2026-02)."""
     if not classes:
         return ["contribution_classes: at least one contribution class is required"]
     problems: list[str] = []
@@ -74,9 +77,9 @@ def class_problems(classes: Sequence[ContributionClassInput]) -> list[str]:
         if key in seen:
             problems.append(
                 f"contribution_classes[{index}]: duplicate class for employment "
-                f"{cls.employment!r} and family_status {cls.family_status!r} "
+                f"{cls.employment!r} and {tier_field} {cls.family_status!r} "
                 f"(already given at contribution_classes[{seen[key]}]); "
-                "each (employment, family_status) pair may appear once"
+                f"each (employment, {tier_field}) pair may appear once"
             )
         else:
             seen[key] = index

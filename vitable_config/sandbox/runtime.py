@@ -23,7 +23,7 @@ from vitable_config.sandbox.store import Store
 
 
 @dataclass(frozen=True, slots=True)
-class RequestRecord:
+class ServedRequest:
     """One request as the sandbox saw it. ``status`` is ``None`` when the
     connection was dropped without a response; ``fault`` names the injected fault."""
 
@@ -37,6 +37,7 @@ class SandboxRuntime:
     def __init__(self, settings: SandboxSettings) -> None:
         self.settings = settings
         self.api_key = settings.resolved_api_key()
+        self.dialect = settings.resolved_dialect()
         self._today = settings.resolved_today()
         self.latency_ms = settings.latency_ms
         self.allow_overlap = settings.allow_overlap
@@ -48,7 +49,7 @@ class SandboxRuntime:
         self.catalog = CatalogRepo(self.store)
         self.enrollments = EnrollmentRepo(self.store)
         self._log_lock = threading.Lock()
-        self.request_log: list[RequestRecord] = []
+        self.request_log: list[ServedRequest] = []
         try:
             self.seeded = self._seed_if_empty()
         except BaseException:
@@ -56,7 +57,10 @@ class SandboxRuntime:
             raise
 
     def __repr__(self) -> str:
-        return f"SandboxRuntime(state_path={self.settings.state_path!r}, today={self._today})"
+        return (
+            f"SandboxRuntime(state_path={self.settings.state_path!r}, today={self._today}, "
+            f"dialect={self.dialect})"
+        )
 
     # --- clock and knobs ----------------------------------------------------------
 
@@ -97,7 +101,7 @@ class SandboxRuntime:
 
     def record(self, method: str, path: str, status: int | None, fault: str | None) -> None:
         with self._log_lock:
-            self.request_log.append(RequestRecord(method, path, status, fault))
+            self.request_log.append(ServedRequest(method, path, status, fault))
 
     def clear_request_log(self) -> None:
         with self._log_lock:

@@ -14,7 +14,7 @@ from typing import Any
 import uvicorn
 
 from vitable_config.sandbox.app import create_app
-from vitable_config.sandbox.runtime import RequestRecord, SandboxRuntime
+from vitable_config.sandbox.runtime import SandboxRuntime, ServedRequest
 from vitable_config.sandbox.settings import FaultSettings, SandboxSettings
 
 
@@ -69,7 +69,12 @@ class SandboxHandle:
         return self.runtime.api_key
 
     @property
-    def request_log(self) -> list[RequestRecord]:
+    def dialect(self) -> str:
+        """The API dialect served (``2025-12``, ``2026-02`` or ``removed``)."""
+        return self.runtime.dialect
+
+    @property
+    def request_log(self) -> list[ServedRequest]:
         return list(self.runtime.request_log)
 
     @property

@@ -5,6 +5,8 @@ Environment variables (used as defaults when a value is not given explicitly):
 * ``VITABLE_SANDBOX_TODAY=YYYY-MM-DD`` — the sandbox clock (default: the real date).
 * ``VITABLE_SANDBOX_API_KEY`` — the accepted API key (default: a generated
   ``vc_test_<hex>`` key).
+* ``VITABLE_SANDBOX_DIALECT`` — the API dialect served (``2025-12``, the default;
+  ``2026-02``; or ``removed``: 2026-02 without benefit products and plan years).
 """
 
 from __future__ import annotations
@@ -14,11 +16,22 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from vitable_config.errors import UserError
 
 TODAY_ENV = "VITABLE_SANDBOX_TODAY"
-API_KEY_ENV = "VITABLE_SANDBOX_API_KEY"
+SANDBOX_API_KEY_ENV = "VITABLE_SANDBOX_API_KEY"
+DIALECT_ENV = "VITABLE_SANDBOX_DIALECT"
+
+# The API's public contract over time (REFERENCE.md, "API dialects"): the seeds'
+# shapes; the Feb 2026 shapes ({"data": ...} envelopes, coverage_tier, ...); and the
+# March 2026 removal of benefit products and plan years (2026-02 shapes otherwise).
+DIALECT_2025_12 = "2025-12"
+DIALECT_2026_02 = "2026-02"
+DIALECT_REMOVED = "removed"
+DIALECTS: tuple[str, ...] = (DIALECT_2025_12, DIALECT_2026_02, DIALECT_REMOVED)
+DEFAULT_DIALECT = DIALECT_2025_12
 DEFAULT_SEED_PATH = Path(__file__).with_name("default_seed.yaml")
 DEFAULT_STATE_PATH = Path(".vitable-sandbox") / "state.db"
 
@@ -48,8 +61,22 @@ def today_from_env() -> date:
     return parse_today(value) if value else date.today()
 
 
+def parse_dialect(text: str, source: str = DIALECT_ENV) -> str:
+    """One of :data:`DIALECTS`, or raise a :class:`UserError`."""
+    value = text.strip()
+    if value not in DIALECTS:
+        raise UserError(f"{source}: expected one of {', '.join(DIALECTS)}, got {text!r}")
+    return value
+
+
+def dialect_from_env() -> str:
+    """``VITABLE_SANDBOX_DIALECT`` if set, else ``2025-12``."""
+    value = os.environ.get(DIALECT_ENV)
+    return parse_dialect(value) if value and value.strip() else DEFAULT_DIALECT
+
+
 def api_key_from_env() -> str | None:
-    return os.environ.get(API_KEY_ENV) or None
+    return os.environ.get(SANDBOX_API_KEY_ENV) or None
 
 
 @dataclass(frozen=True)
@@ -127,12 +154,12 @@ class FaultSettings:
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
-        values = dict(data)
+        values: dict[str, Any] = dict(data)
         if values.get("methods") is not None:
-            values["methods"] = frozenset(values["methods"])  # type: ignore[arg-type]
+            values["methods"] = frozenset(values["methods"])
         if values.get("paths") is not None:
-            values["paths"] = tuple(values["paths"])  # type: ignore[arg-type]
-        return cls(**values)  # type: ignore[arg-type]
+            values["paths"] = tuple(values["paths"])
+        return cls(**values)
 
 
 @dataclass
@@ -144,6 +171,7 @@ class SandboxSettings:
     ``today=None`` means ``VITABLE_SANDBOX_TODAY`` or the real date.
     ``api_key=None`` means ``VITABLE_SANDBOX_API_KEY`` or a generated key.
     ``rate_limit`` is requests per second per API key (``None``: unlimited).
+    ``dialect=None`` means ``VITABLE_SANDBOX_DIALECT`` or ``2025-12`` (see :data:`DIALECTS`).
     """
 
     seed_file: Path | str | None = DEFAULT_SEED_PATH
@@ -156,6 +184,14 @@ class SandboxSettings:
     api_key: str | None = None
     host: str = "127.0.0.1"
     port: int = 0
+    dialect: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.dialect is not None:
+            self.dialect = parse_dialect(self.dialect, "dialect")
+
+    def resolved_dialect(self) -> str:
+        return self.dialect if self.dialect is not None else dialect_from_env()
 
     def resolved_today(self) -> date:
         return self.today if self.today is not None else today_from_env()
@@ -169,5 +205,5 @@ class SandboxSettings:
             f"SandboxSettings(seed_file={self.seed_file!r}, state_path={self.state_path!r}, "
             f"today={self.today!r}, latency_ms={self.latency_ms}, rate_limit={self.rate_limit}, "
             f"allow_overlap={self.allow_overlap}, faults={self.faults!r}, api_key={key}, "
-            f"host={self.host!r}, port={self.port})"
+            f"host={self.host!r}, port={self.port}, dialect={self.dialect!r})"
         )

@@ -31,6 +31,9 @@ CREATE TABLE IF NOT EXISTS employers (
     legal_name TEXT NOT NULL, organization_id TEXT NOT NULL, ein TEXT, address_json TEXT,
     eligibility_policy_id TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS employer_emails (
+    employer_id TEXT PRIMARY KEY REFERENCES employers(id), email TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS eligibility_policies (
     id TEXT PRIMARY KEY, employer_id TEXT NOT NULL REFERENCES employers(id),
     name TEXT NOT NULL, effective_date TEXT NOT NULL, rules_json TEXT NOT NULL,
@@ -83,6 +86,7 @@ _TABLES = (
     "contribution_classes",
     "plan_years",
     "eligibility_policies",
+    "employer_emails",
     "employers",
     "carrier_plans",
     "benefit_products",

@@ -16,7 +16,7 @@ from typing import Any
 from vitable_config.engine.model import Plan
 from vitable_config.engine.serialize import change_to_dict, key_to_dict, plan_to_dict, reach_to_dict
 
-_LISTS_ONE_PER_LINE = {
+_LISTS_ONE_PER_LINE: dict[str, Callable[[Any], Any]] = {
     "changes": change_to_dict,
     "reach": reach_to_dict,
     "absent_keys": key_to_dict,
@@ -43,7 +43,7 @@ def render_json(plan: Plan) -> str:
         comma = "," if index < len(keys) - 1 else ""
         items = sources.get(key)
         if items:
-            to_dict: Callable[[Any], Any] = _LISTS_ONE_PER_LINE[key]
+            to_dict = _LISTS_ONE_PER_LINE[key]
             parts.append(f"  {json.dumps(key)}: [\n")
             parts.append(",\n".join(f"    {_compact(to_dict(item))}" for item in items))
             parts.append(f"\n  ]{comma}\n")

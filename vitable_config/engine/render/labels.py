@@ -5,20 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from vitable_config.desired import FieldPath, Source, variables_suffix
+from vitable_config.domain import fields as F
 from vitable_config.engine.model import PlanYearChange, Reach
 from vitable_config.engine.render.money import dollars, format_class
 
 SYMBOLS = {"create": "+", "update": "~", "blocked": "!", "unchanged": "=", "unmanaged": "?"}
-_SHARE = {
-    "employee_contribution_cents": "employee share",
-    "employer_contribution_cents": "employer share",
-}
-_FIELD = {
-    "coverage_end": "coverage end",
-    "open_enrollment_start": "open enrollment start",
-    "open_enrollment_end": "open enrollment end",
-    "status": "status",
-}
+_SHARE = {f.name: f.label for f in F.CLASS_FIELDS}
+_FIELD = {f.name: f.label for f in F.PLAN_YEAR_FIELDS}
 
 
 def summary_line(summary: dict[str, int]) -> str:
@@ -32,7 +25,7 @@ def summary_line(summary: dict[str, int]) -> str:
 
 def path_label(path: FieldPath) -> str:
     """``full_time/EE employer share``, ``class full_time/EE``, ``open enrollment start``."""
-    if path and path[0] == "contribution_classes":
+    if path and path[0] == F.CLASSES:
         if len(path) == 4:
             return f"{path[1]}/{path[2]} {_SHARE.get(path[3], path[3])}"
         if len(path) == 3:
@@ -53,19 +46,7 @@ def value_label(path: FieldPath, value: Any) -> str:
 
 def source_label(source: Source | None) -> str | None:
     """``template standard-2027 (examples/rollout/templates.yaml:12)``."""
-    if source is None:
-        return None
-    label = {
-        "defaults": "defaults",
-        "template": f"template {source.name}",
-        "rollout": f"rollout {source.name}",
-        "employer": "employer override",
-        "variable": f"variable {source.name}",
-        "plan_year": "the employer's own plan year",
-    }.get(source.kind, source.kind)
-    if source.location is not None:
-        label += f" ({source.location.file}:{source.location.line})"
-    return label + variables_suffix(source.variables)
+    return None if source is None else source.describe(column=False)
 
 
 def employer_label(change: PlanYearChange) -> str:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-CENTS_FIELDS = ("employee_contribution_cents", "employer_contribution_cents")
+from vitable_config.domain.fields import CLASS_FIELDS
+
+CENTS_FIELDS = tuple(f.name for f in CLASS_FIELDS)
 
 
 def dollars(cents: int) -> str:
@@ -16,11 +18,8 @@ def dollars(cents: int) -> str:
 
 def format_class(value: dict[str, Any]) -> str:
     """A contribution class dict as ``employee $120.00, employer $380.00``."""
-    employee = value.get("employee_contribution_cents")
-    employer = value.get("employer_contribution_cents")
-    parts = []
-    if employee is not None:
-        parts.append(f"employee {dollars(employee)}")
-    if employer is not None:
-        parts.append(f"employer {dollars(employer)}")
-    return ", ".join(parts)
+    return ", ".join(
+        f"{f.yaml_key} {dollars(value[f.name])}"
+        for f in CLASS_FIELDS
+        if value.get(f.name) is not None
+    )

@@ -3,14 +3,12 @@
 Summary first; then one block per create/update/blocked plan year with its
 field changes (``before → after``), dollars for cents, and the layer that set
 each desired value; reach lines; warnings; unmanaged plan years briefly.
-Unchanged plan years are only counted. ``color=False`` emits no ANSI codes.
+Unchanged plan years are only counted. Without a ``style`` it emits no ANSI codes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-
-import click
 
 from vitable_config.engine.model import FieldChange, Plan, PlanYearChange
 from vitable_config.engine.render.escape import one_line
@@ -31,14 +29,9 @@ _COLORS = {"create": "green", "update": "yellow", "blocked": "red", "unmanaged":
 _KIND_SYMBOL = {"add": "+", "remove": "-", "change": "~"}
 
 
-def _styler(color: bool) -> Style:
-    if color:
-        return click.style
-
-    def plain(text: str, **_kwargs: object) -> str:
-        return text
-
-    return plain
+def plain(text: str, **_kwargs: object) -> str:
+    """The default style: no ANSI codes."""
+    return text
 
 
 def field_change_line(fc: FieldChange, style: Style) -> str:
@@ -74,8 +67,9 @@ def change_block(change: PlanYearChange, style: Style) -> list[str]:
     return lines
 
 
-def render_text(plan: Plan, *, color: bool) -> str:
-    style = _styler(color)
+def render_text(plan: Plan, *, style: Style | None = None) -> str:
+    """The plan as text; ``style`` (click.style-compatible, passed in by the CLI) colours it."""
+    style = style or plain
     lines = [style(summary_line(plan.summary), bold=True)]
     for change in plan.changes:
         if change.action in ("create", "update", "blocked"):

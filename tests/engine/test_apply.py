@@ -1,4 +1,4 @@
-"""Engine-only tests of apply's decision logic, against an in-memory fake API.
+"""Engine-only tests of apply's decision logic, against the in-memory fake API.
 
 The fake lets each branch be forced deterministically (committed-then-unknown,
 not-committed-then-unknown, 409s, locks, read failures); the same behaviour is
@@ -8,19 +8,12 @@ exercised end to end against the real sandbox in ``test_cli_apply.py``.
 from __future__ import annotations
 
 import asyncio
-import itertools
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import pytest
+from fake_api import FakeApi
 
-from vitable_config.api.errors import (
-    ConflictError,
-    OutcomeUnknownError,
-    ServerError,
-    UnexpectedResponseError,
-)
-from vitable_config.api.models import ContributionClass, PlanYear, PlanYearCreate, PlanYearUpdate
+from vitable_config.api.models import PlanYearCreate, PlanYearUpdate
 from vitable_config.desired import PlanYearKey
 from vitable_config.engine.apply import ApplyOptions, apply_changes
 from vitable_config.engine.model import Plan, PlanYearChange
@@ -61,98 +54,6 @@ def create_change(employer: str, employer_cents: int = 40000) -> PlanYearChange:
 
 def plan_of(*changes: PlanYearChange) -> Plan:
     return Plan(changes=list(changes), created_at=datetime.now(UTC), base_url="http://test")
-
-
-@dataclass
-class FakeApi:
-    """Plan years in a dict; per-employer scripted behaviour for the next POST/PUT."""
-
-    store: dict[str, PlanYear] = field(default_factory=dict)
-    # employer -> list of behaviours for successive POSTs:
-    # "ok", "commit_unknown" (write then raise), "lost_unknown" (raise, no write), "conflict"
-    post_script: dict[str, list[str]] = field(default_factory=dict)
-    fail_reads: bool = False
-    locked: set[str] = field(default_factory=set)
-    posts: int = 0
-    in_flight: int = 0
-    max_in_flight: int = 0
-    ids: itertools.count = field(default_factory=lambda: itertools.count(1))
-
-    def _insert(self, product: str, body: PlanYearCreate) -> PlanYear:
-        now = datetime.now(UTC)
-        py = PlanYear(
-            id=f"plyr_{next(self.ids)}",
-            benefit_product_id=product,
-            employer_id=body.employer_id,
-            coverage_start=body.coverage_start,
-            coverage_end=body.coverage_end,
-            open_enrollment_start_date=body.open_enrollment_start,
-            open_enrollment_end_date=body.open_enrollment_end,
-            status="draft",
-            created_at=now,
-            updated_at=now,
-            contribution_classes=[
-                {"id": f"cc_{i}", **c.model_dump()} for i, c in enumerate(body.contribution_classes)
-            ],
-        )
-        self.store[py.id] = py
-        return py
-
-    async def create_plan_year(self, product: str, body: PlanYearCreate) -> PlanYear:
-        self.posts += 1
-        self.in_flight += 1
-        self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        try:
-            await asyncio.sleep(0.001)
-            script = self.post_script.get(body.employer_id, [])
-            step = script.pop(0) if script else "ok"
-            path = f"/v1/benefit-products/{product}/plan-years"
-            if step == "commit_unknown":
-                self._insert(product, body)
-                raise OutcomeUnknownError("POST", path, "500 after commit")
-            if step == "lost_unknown":
-                raise OutcomeUnknownError("POST", path, "ReadTimeout")
-            if step == "late_commit":  # the server finishes 20 ms after our timeout
-                asyncio.get_running_loop().call_later(0.02, self._insert, product, body)
-                raise OutcomeUnknownError("POST", path, "ReadTimeout")
-            if step == "conflict":
-                raise ConflictError(409, "overlapping plan year", method="POST", path=path)
-            if step == "unreadable_ok":  # committed, 201, but the body cannot be read
-                self._insert(product, body)
-                raise UnexpectedResponseError(201, "response body is not JSON", path=path)
-            return self._insert(product, body)
-        finally:
-            self.in_flight -= 1
-
-    async def list_plan_years(
-        self, product: str, *, employer_id: str | None = None
-    ) -> list[PlanYear]:
-        if self.fail_reads:
-            raise ServerError(503, "unavailable", method="GET", path="/v1/...")
-        return [
-            py
-            for py in self.store.values()
-            if py.benefit_product_id == product and employer_id in (None, py.employer_id)
-        ]
-
-    async def get_plan_year(self, plan_year_id: str) -> PlanYear:
-        return self.store[plan_year_id]
-
-    async def update_plan_year(self, plan_year_id: str, body: PlanYearUpdate) -> PlanYear:
-        if plan_year_id in self.locked:
-            raise ConflictError(
-                409, "plan year is locked", app_error_code="plan_year_locked", method="PUT"
-            )
-        py = self.store[plan_year_id]
-        if body.contribution_classes is not None:
-            py.contribution_classes = [
-                ContributionClass(id=f"cc_{i}", **c.model_dump())
-                for i, c in enumerate(body.contribution_classes)
-            ]
-        return py
-
-    def count_for(self, employer: str) -> int:
-        return sum(1 for py in self.store.values() if py.employer_id == employer)
 
 
 async def test_plain_create() -> None:
@@ -286,3 +187,19 @@ async def test_concurrency_is_bounded_and_failures_do_not_stop_others() -> None:
 async def test_concurrency_must_be_positive(concurrency: int) -> None:
     with pytest.raises(ValueError):
         await apply_changes(plan_of(), FakeApi(), options=ApplyOptions(concurrency=concurrency))
+
+
+async def test_apply_says_an_expired_plan_year_is_locked_since_the_same_day() -> None:
+    api = FakeApi()
+    live = api._insert(PRODUCT, PlanYearCreate.model_validate(create_request("empr_a")))
+    live.status = "expired"
+    api.locked.add(live.id)
+    body = PlanYearUpdate.model_validate(
+        {"contribution_classes": create_request("empr_a", 12345)["contribution_classes"]}
+    ).model_dump(mode="json", exclude_none=True)
+    change = PlanYearChange(
+        action="update", key=PlanYearKey("empr_a", PRODUCT, START), live_id=live.id, request=body
+    )
+    result = await apply_changes(plan_of(change), api)
+    assert result.results[0].status == "failed"
+    assert "locked (status expired since 2028-01-01)" in (result.results[0].message or "")
