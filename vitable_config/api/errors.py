@@ -82,13 +82,10 @@ class UnexpectedResponseError(ApiError):
     """A 2xx response whose body is not the documented shape (bad JSON, missing fields)."""
 
 
-<<<<<<< HEAD
 class ResponseTooLargeError(UnexpectedResponseError):
     """A response body larger than ``ClientSettings.max_response_bytes`` (not read further)."""
 
 
-class TransportError(Exception):
-=======
 class _PlainUserError(UserError):
     """A user error whose text is the whole message (no located problems)."""
 
@@ -100,20 +97,15 @@ class _PlainUserError(UserError):
 
 
 class TransportError(_PlainUserError):
->>>>>>> main
     """The request could not be completed (connection refused, DNS, TLS) and
     definitely did not reach the server's write path (safe to retry a GET/PUT)."""
 
 
-<<<<<<< HEAD
 class UnreachableError(TransportError):
     """The API's host cannot be reached at all (connection refused, unknown host)."""
 
 
-class OutcomeUnknownError(Exception):
-=======
 class OutcomeUnknownError(_PlainUserError):
->>>>>>> main
     """A non-idempotent request (POST) was sent and we do not know whether it
     was committed: timeout, dropped connection after sending, or 5xx.
 
