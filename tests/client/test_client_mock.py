@@ -69,7 +69,10 @@ CREATE = PlanYearCreate(
 
 
 def make_client(handler: Handler, **kwargs: Any) -> VitableClient:
-    settings = ClientSettings.from_env(api_key=KEY, base_url="http://127.0.0.1:9", environ={})
+    # The mock speaks dialect 2025-12 (so no write waits for a dialect-deciding read).
+    settings = ClientSettings.from_env(
+        api_key=KEY, base_url="http://127.0.0.1:9", environ={}, api_dialect="2025-12"
+    )
     kwargs.setdefault("retry_policy", FAST)
     return VitableClient(settings, transport=httpx.MockTransport(handler), **kwargs)
 
@@ -134,12 +137,18 @@ async def test_ids_are_quoted_as_one_path_segment() -> None:
 
     async def handler(request: httpx.Request) -> httpx.Response:
         paths.append(request.url.raw_path.decode())
+        if request.url.path == "/v1/benefit-products":  # the route-gone check: still served
+            return httpx.Response(200, json=[])
         return error(404, "not found")
 
     async with make_client(handler) as client:
         with pytest.raises(NotFoundError):
             await client.get_plan_year("../employers/x?y=1")
-    assert paths == ["/v1/plan-years/..%2Femployers%2Fx%3Fy%3D1"]
+    # The 404 is for one id (benefit products are still served), so it stays a 404.
+    assert paths == [
+        "/v1/plan-years/..%2Femployers%2Fx%3Fy%3D1",
+        "/v1/benefit-products?page=1&limit=1",
+    ]
 
 
 async def test_get_retries_5xx_then_succeeds_and_counts_retries() -> None:

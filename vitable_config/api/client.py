@@ -30,6 +30,7 @@ from pydantic import BaseModel, ValidationError
 from vitable_config import __version__
 from vitable_config.api.errors import (
     ApiError,
+    NotFoundError,
     OutcomeUnknownError,
     ResponseTooLargeError,
     TransportError,
@@ -56,7 +57,6 @@ from vitable_config.api.pagination import (
     FetchPage,
     collect_all,
     iter_pages,
-    parse_page,
 )
 from vitable_config.api.ratelimit import RequestGate
 from vitable_config.api.redaction import describe_exception, redact, server_text
@@ -71,6 +71,16 @@ from vitable_config.api.retry import (
 from vitable_config.api.retry import retry_after_seconds as _retry_after
 from vitable_config.api.settings import ENV_BASE_URL, ClientSettings, is_loopback_host
 from vitable_config.api.telemetry import ClientStats, OnRequest, RequestRecord, http_logger
+from vitable_config.api.wire import (
+    PRODUCTS_PATH,
+    ApiMovedError,
+    DialectError,
+    DialectState,
+    Kind,
+    Shape,
+    is_moved_route,
+    route_depends_on_dialect,
+)
 from vitable_config.errors import UserError
 
 M = TypeVar("M", bound=BaseModel)
@@ -115,8 +125,13 @@ class VitableClient:
         transport: httpx.AsyncBaseTransport | None = None,
         on_request: OnRequest | None = None,
         adaptive_rate: bool = True,
+        dialect: DialectState | None = None,
     ) -> None:
         self.settings = settings
+        # The API dialect of the run (vitable_config.api.wire): given, or decided by the
+        # first read; while undecided, requests go one at a time (the first decides).
+        self.dialect = dialect if dialect is not None else DialectState(settings.api_dialect)
+        self._deciding = asyncio.Lock()
         self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
         self.concurrent_pages = max(1, concurrent_pages)
         self.stats = ClientStats()
@@ -201,7 +216,7 @@ class VitableClient:
         params = {"active_in": active_in, "category": category, "product_code": product_code}
         expect = {"active": active_in, "category": category, "product_code": product_code}
         return await self._list(
-            "/v1/benefit-products", params, BenefitProduct, limit, concurrent_pages, expect
+            PRODUCTS_PATH, params, BenefitProduct, limit, concurrent_pages, expect, "product"
         )
 
     # --- plan years -----------------------------------------------------------
@@ -218,7 +233,9 @@ class VitableClient:
         path = f"/v1/benefit-products/{_segment(benefit_product_id)}/plan-years"
         params = {"employer_id": employer_id, "status": status}
         expect = {"benefit_product_id": benefit_product_id, **params}
-        return await self._list(path, params, PlanYear, limit, concurrent_pages, expect)
+        return await self._list(
+            path, params, PlanYear, limit, concurrent_pages, expect, "plan_year"
+        )
 
     async def iter_plan_year_pages(
         self,
@@ -232,24 +249,22 @@ class VitableClient:
         path = f"/v1/benefit-products/{_segment(benefit_product_id)}/plan-years"
         params = {"employer_id": employer_id, "status": status}
         expect = {"benefit_product_id": benefit_product_id, **params}
-        fetch = self._page_fetcher(path, params)
+        fetch = self._page_fetcher(path, params, "plan_year")
         pages = iter_pages(fetch, limit=limit, path=path, max_pages=self.settings.max_list_pages)
         async for items in pages:
             yield self._check_filter(self._validate_items(PlanYear, items, path), expect, path)
 
     async def get_plan_year(self, plan_year_id: str) -> PlanYear:
         path = f"/v1/plan-years/{_segment(plan_year_id)}"
-        return self._validate(PlanYear, await self._request("GET", path), "GET", path)
+        return await self._one("GET", path, PlanYear, "plan_year")
 
     async def create_plan_year(self, benefit_product_id: str, body: PlanYearCreate) -> PlanYear:
         path = f"/v1/benefit-products/{_segment(benefit_product_id)}/plan-years"
-        data = await self._request("POST", path, body=body)
-        return self._validate(PlanYear, data, "POST", path)
+        return await self._one("POST", path, PlanYear, "plan_year", body=body)
 
     async def update_plan_year(self, plan_year_id: str, body: PlanYearUpdate) -> PlanYear:
         path = f"/v1/plan-years/{_segment(plan_year_id)}"
-        data = await self._request("PUT", path, body=body)
-        return self._validate(PlanYear, data, "PUT", path)
+        return await self._one("PUT", path, PlanYear, "plan_year", body=body)
 
     # --- employers --------------------------------------------------------------
 
@@ -263,15 +278,16 @@ class VitableClient:
     ) -> list[Employer]:
         params = {"active_in": active_in, "name": name}
         expect = {"active": active_in}  # name is a partial match: not checked here
-        return await self._list("/v1/employers", params, Employer, limit, concurrent_pages, expect)
+        return await self._list(
+            "/v1/employers", params, Employer, limit, concurrent_pages, expect, "employer"
+        )
 
     async def get_employer(self, employer_id: str) -> Employer:
         path = f"/v1/employers/{_segment(employer_id)}"
-        return self._validate(Employer, await self._request("GET", path), "GET", path)
+        return await self._one("GET", path, Employer, "employer")
 
     async def create_employer(self, body: EmployerCreate) -> Employer:
-        path = "/v1/employers"
-        return self._validate(Employer, await self._request("POST", path, body=body), "POST", path)
+        return await self._one("POST", "/v1/employers", Employer, "employer", body=body)
 
     # --- eligibility policies -------------------------------------------------
 
@@ -279,28 +295,26 @@ class VitableClient:
         self, employer_id: str, body: EligibilityPolicyCreate
     ) -> EligibilityPolicy:
         path = f"/v1/employers/{_segment(employer_id)}/benefit-eligibility-policy"
-        data = await self._request("POST", path, body=body)
-        return self._validate(EligibilityPolicy, data, "POST", path)
+        return await self._one("POST", path, EligibilityPolicy, "policy", body=body)
 
     async def get_eligibility_policy(self, policy_id: str) -> EligibilityPolicy:
         path = f"/v1/benefit-eligibility-policy/{_segment(policy_id)}"
-        return self._validate(EligibilityPolicy, await self._request("GET", path), "GET", path)
+        return await self._one("GET", path, EligibilityPolicy, "policy")
 
     # --- enrollments -----------------------------------------------------------
 
     async def get_enrollment(self, enrollment_id: str) -> Enrollment:
         path = f"/v1/enrollments/{_segment(enrollment_id)}"
-        return self._validate(Enrollment, await self._request("GET", path), "GET", path)
+        return await self._one("GET", path, Enrollment, "enrollment")
 
     async def list_enrollment_plans(self, enrollment_id: str) -> list[EligiblePlan]:
         path = f"/v1/enrollments/{_segment(enrollment_id)}/plans"
-        page = parse_page(await self._request("GET", path), number=1, path=path)
-        return self._validate_items(EligiblePlan, page.items, path)
+        # A bare array in 2025-12, a paged list in 2026-02: walked like any list.
+        return await self._list(path, {}, EligiblePlan, MAX_LIMIT, None, None, "eligible_plan")
 
     async def reissue_enrollment(self, enrollment_id: str, body: EnrollmentReissue) -> Enrollment:
         path = f"/v1/enrollments/{_segment(enrollment_id)}/reissue"
-        data = await self._request("POST", path, body=body)
-        return self._validate(Enrollment, data, "POST", path)
+        return await self._one("POST", path, Enrollment, "enrollment", body=body)
 
     async def list_employee_enrollments(
         self,
@@ -319,7 +333,9 @@ class VitableClient:
             "coverage_effective_start_year": coverage_effective_start_year,
         }
         expect = {"employee_id": employee_id, "status": status}
-        return await self._list(path, params, Enrollment, limit, concurrent_pages, expect)
+        return await self._list(
+            path, params, Enrollment, limit, concurrent_pages, expect, "enrollment"
+        )
 
     # --- plumbing ---------------------------------------------------------------
 
@@ -330,11 +346,12 @@ class VitableClient:
         model: type[M],
         limit: int,
         concurrent_pages: int | None,
-        expect: Mapping[str, object] | None = None,
+        expect: Mapping[str, object] | None,
+        kind: Kind,
     ) -> list[M]:
         window = self.concurrent_pages if concurrent_pages is None else concurrent_pages
         items = await collect_all(
-            self._page_fetcher(path, params),
+            self._page_fetcher(path, params, kind),
             limit=limit,
             concurrent_pages=window,
             path=path,
@@ -374,16 +391,102 @@ class VitableClient:
             )
         return items
 
-    def _page_fetcher(self, path: str, params: Params) -> FetchPage:
+    def _page_fetcher(self, path: str, params: Params, kind: Kind) -> FetchPage:
         base = {key: value for key, value in params.items() if value is not None}
 
         async def fetch(page: int, limit: int) -> Any:
-            return await self._request("GET", path, params={**base, "page": page, "limit": limit})
+            query = {**base, "page": page, "limit": limit}
+            return (await self._call("GET", path, kind, "page", params=query))[1]
 
         return fetch
 
+    async def _one(
+        self, method: str, path: str, model: type[M], kind: Kind, *, body: BaseModel | None = None
+    ) -> M:
+        status, data = await self._call(method, path, kind, "one", body=body)
+        return self._validate(model, data, method, path, status=status)
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        kind: Kind,
+        shape: Shape,
+        *,
+        params: Params | None = None,
+        body: BaseModel | None = None,
+    ) -> tuple[int, Any]:
+        """One request in the run's dialect: (status, the body in the canonical shape).
+
+        Until the dialect is known requests go one at a time, so the first answer
+        decides; a write (or a dialect-dependent route) is preceded by one small read
+        when nothing has decided it yet: nothing is ever sent in a guessed dialect.
+        """
+        if not self.dialect.decided:
+            async with self._deciding:
+                if not self.dialect.decided:  # (else decided while this one waited)
+                    if method != "GET" or route_depends_on_dialect(path):
+                        await self._probe_dialect()
+                    return await self._exchange(method, path, kind, shape, params, body)
+        return await self._exchange(method, path, kind, shape, params, body)
+
+    async def _probe_dialect(self) -> None:
+        probe = {"page": 1, "limit": 1}
+        await self._exchange("GET", "/v1/employers", "employer", "page", probe, None)
+        if not self.dialect.decided:
+            raise DialectError(
+                200,
+                "cannot tell the API's dialect from its answer, so nothing was sent; "
+                "pass --api-dialect 2025-12 or 2026-02",
+                method="GET",
+                path="/v1/employers",
+            )
+
+    async def _exchange(
+        self,
+        method: str,
+        path: str,
+        kind: Kind,
+        shape: Shape,
+        params: Params | None,
+        body: BaseModel | None,
+    ) -> tuple[int, Any]:
+        payload = None if body is None else body.model_dump(mode="json", exclude_none=True)
+        clean = {k: v for k, v in (params or {}).items() if v is not None}
+        wire_path, query, payload = self.dialect.outgoing(kind, path, clean, payload)
+        try:
+            status, data = await self._request(method, wire_path, params=query, payload=payload)
+        except NotFoundError:
+            if is_moved_route(path):
+                await self._check_moved(method, path)
+            raise
+        if data is None:
+            return status, data
+        return status, self.dialect.incoming(kind, shape, data, status, method, wire_path)
+
+    async def _check_moved(self, method: str, path: str) -> None:
+        """A 404 on a benefit-product or plan-year route: raise :class:`ApiMovedError` if
+        the API does not serve benefit products at all (else the 404 is for one id)."""
+        if path != PRODUCTS_PATH:
+            try:
+                await self._request("GET", PRODUCTS_PATH, params={"page": 1, "limit": 1})
+            except NotFoundError:
+                pass
+            except Exception:  # the original 404 stands
+                return
+            else:
+                return
+        raise ApiMovedError(self.settings.base_url, method, path) from None
+
     def _validate(
-        self, model: type[M], data: Any, method: str, path: str, *, item: int | None = None
+        self,
+        model: type[M],
+        data: Any,
+        method: str,
+        path: str,
+        *,
+        item: int | None = None,
+        status: int = 200,
     ) -> M:
         try:
             return model.model_validate(data)
@@ -406,7 +509,7 @@ class VitableClient:
                 f"{first.get('msg')}{got} ({exc.error_count()} problem(s))"
             )
             raise UnexpectedResponseError(
-                200, server_text(message, self._secret, limit=600), method=method, path=path
+                status, server_text(message, self._secret, limit=600), method=method, path=path
             ) from None
 
     async def _request(
@@ -415,10 +518,9 @@ class VitableClient:
         path: str,
         *,
         params: Params | None = None,
-        body: BaseModel | None = None,
-    ) -> Any:
-        """Send one logical request, retrying per the policy; return the decoded JSON."""
-        payload = None if body is None else body.model_dump(mode="json", exclude_none=True)
+        payload: Any = None,
+    ) -> tuple[int, Any]:
+        """Send one logical request, retrying per the policy: (status, decoded JSON)."""
         clean = {k: v for k, v in (params or {}).items() if v is not None}
         first_started = perf_counter()
         try:
@@ -462,7 +564,7 @@ class VitableClient:
             elapsed = (perf_counter() - started) * 1000
         self._record(method, shown, response.status_code, elapsed, attempt, None)
         if response.is_success and not complete:
-            raise self._too_large(method, path)
+            raise self._too_large(method, path, response.status_code)
         if response.status_code == 429:
             delay = _retry_after(response.headers)
             if delay is not None and delay > self.retry_policy.max_retry_after:
@@ -471,7 +573,7 @@ class VitableClient:
         else:
             self._gate.answered()
         if response.is_success:
-            return self._decode(response, body, method, path)
+            return response.status_code, self._decode(response, body, method, path)
         raise self._status_failure(method, path, response, body)
 
     async def _send(
@@ -508,7 +610,7 @@ class VitableClient:
                 return bytes(buffer), False
         return bytes(buffer), True
 
-    def _too_large(self, method: str, path: str) -> Exception:
+    def _too_large(self, method: str, path: str, status: int) -> Exception:
         limit = f"{self._max_bytes:,} bytes"
         if method == "POST":
             # The server answered 2xx: the create was most likely committed.
@@ -517,7 +619,7 @@ class VitableClient:
                 method, path, f"the response body is larger than the {limit} limit"
             )
         return ResponseTooLargeError(
-            200,
+            status,
             f"the response body is larger than the {limit} limit (not read further); "
             "raise ClientSettings.max_response_bytes (VITABLE_CONNECT_MAX_RESPONSE_BYTES) "
             "if this is expected",

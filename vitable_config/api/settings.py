@@ -1,7 +1,8 @@
 """Connection settings for the Vitable Connect API: key, base URL, transport checks.
 
 Flags override the environment (``VITABLE_CONNECT_API_KEY``,
-``VITABLE_CONNECT_BASE_URL``). The API key is held in a
+``VITABLE_CONNECT_BASE_URL``, ``VITABLE_CONNECT_API_DIALECT``: ``auto``, the default,
+or ``2025-12`` / ``2026-02``, see :mod:`vitable_config.api.wire`). The API key is held in a
 :class:`pydantic.SecretStr`, so neither ``repr()`` nor ``str()`` of the settings
 ever shows it.
 """
@@ -19,6 +20,7 @@ from pydantic import SecretStr
 from vitable_config.api.errors import InsecureTransportError
 from vitable_config.api.pagination import MAX_PAGES
 from vitable_config.api.redaction import api_key_problem
+from vitable_config.api.wire import AUTO, ENV_API_DIALECT, parse_dialect
 from vitable_config.errors import UserError
 
 PRODUCTION_BASE_URL = "https://api.vitablehealth.com"
@@ -86,6 +88,7 @@ class ClientSettings:
     user_agent: str = field(default="vitable-config")
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     max_list_pages: int = DEFAULT_MAX_LIST_PAGES
+    api_dialect: str = AUTO
 
     def __post_init__(self) -> None:
         if not isinstance(self.api_key, SecretStr):
@@ -107,6 +110,7 @@ class ClientSettings:
         object.__setattr__(
             self, "base_url", normalise_base_url(self.base_url, insecure=self.insecure)
         )
+        object.__setattr__(self, "api_dialect", parse_dialect(self.api_dialect, "api_dialect"))
 
     @classmethod
     def from_env(
@@ -117,6 +121,7 @@ class ClientSettings:
         *,
         verify_tls: bool = True,
         environ: Mapping[str, str] | None = None,
+        api_dialect: str | None = None,
     ) -> ClientSettings:
         """Settings from flags, falling back to the environment, then defaults."""
         env = os.environ if environ is None else environ
@@ -125,6 +130,7 @@ class ClientSettings:
             raise UserError(_missing_key_message())
         url = base_url or env.get(ENV_BASE_URL) or PRODUCTION_BASE_URL
         secret = key if isinstance(key, SecretStr) else SecretStr(key.strip())
+        dialect = api_dialect or env.get(ENV_API_DIALECT, "").strip() or AUTO
         return cls(
             api_key=secret,
             base_url=url,
@@ -132,6 +138,7 @@ class ClientSettings:
             verify_tls=verify_tls,
             max_response_bytes=_env_int(env, ENV_MAX_RESPONSE_BYTES, DEFAULT_MAX_RESPONSE_BYTES),
             max_list_pages=_env_int(env, ENV_MAX_LIST_PAGES, DEFAULT_MAX_LIST_PAGES),
+            api_dialect=parse_dialect(dialect, "--api-dialect" if api_dialect else ENV_API_DIALECT),
         )
 
     def __repr__(self) -> str:
@@ -139,7 +146,7 @@ class ClientSettings:
             f"ClientSettings(api_key=SecretStr('**********'), base_url={self.base_url!r}, "
             f"insecure={self.insecure!r}, verify_tls={self.verify_tls!r}, "
             f"max_response_bytes={self.max_response_bytes!r}, "
-            f"max_list_pages={self.max_list_pages!r})"
+            f"max_list_pages={self.max_list_pages!r}, api_dialect={self.api_dialect!r})"
         )
 
     __str__ = __repr__
