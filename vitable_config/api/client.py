@@ -540,7 +540,7 @@ class VitableClient:
         payload: Any,
         attempt: int,
         first_started: float,
-    ) -> Any:
+    ) -> tuple[int, Any]:
         shown = f"{path}?{httpx.QueryParams(params)}" if params else path
         async with self._gate.admit() as admitted_at:
             started = perf_counter()

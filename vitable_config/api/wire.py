@@ -212,7 +212,7 @@ def examine(kind: Kind, shape: Shape, body: Any) -> tuple[Evidence, Any]:
             marks = [(DIALECT_2025_12, "bare JSON object"), *_item_marks(kind, body)]
             return Evidence(_unique(marks)), body
         raise ValueError(
-            "expected a JSON object (dialect 2025-12) or {\"data\": {...}} (dialect 2026-02), "
+            'expected a JSON object (dialect 2025-12) or {"data": {...}} (dialect 2026-02), '
             f"got {_kind_of(body)}"
         )
     if isinstance(body, list):
@@ -299,7 +299,9 @@ class DialectState:
             "--api-dialect / base URL)"
         )
 
-    def incoming(self, kind: Kind, shape: Shape, body: Any, status: int, method: str, path: str) -> Any:
+    def incoming(
+        self, kind: Kind, shape: Shape, body: Any, status: int, method: str, path: str
+    ) -> Any:
         """``body`` in the canonical (``2025-12``) shape, checking its dialect."""
 
         def fail(message: str) -> DialectError:

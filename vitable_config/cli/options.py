@@ -22,6 +22,7 @@ import click
 from vitable_config.api.client import VitableClient
 from vitable_config.api.redaction import redact
 from vitable_config.api.settings import ENV_API_KEY, ENV_BASE_URL, ClientSettings
+from vitable_config.api.wire import AUTO, CHOICES, ENV_API_DIALECT, DialectState
 from vitable_config.cli.variables import var_options as _var_options
 from vitable_config.cli.variables import variables_from as _variables_from
 from vitable_config.engine.apply import DEFAULT_CONCURRENCY
@@ -70,6 +71,17 @@ api_options = _stack(
         "--insecure", is_flag=True, help="Allow plain http:// to a host that is not loopback."
     ),
     click.option(
+        "--api-dialect",
+        envvar=ENV_API_DIALECT,
+        show_envvar=True,
+        type=click.Choice(CHOICES, case_sensitive=False),
+        default=AUTO,
+        show_default=True,
+        help="The API's published dialect: 2025-12 (bare JSON, family_status) or 2026-02 "
+        '({"data": ...} envelopes, coverage_tier); auto: the first read decides, before '
+        "anything is written.",
+    ),
+    click.option(
         "--concurrency",
         type=click.IntRange(1, 256),
         default=DEFAULT_CONCURRENCY,
@@ -110,6 +122,7 @@ class ApiOptions:
     api_key: str | None
     base_url: str | None
     insecure: bool
+    api_dialect: str
     concurrency: int
     rate_limit: float | None
     timeout: float
@@ -125,6 +138,7 @@ def api_from(kwargs: dict[str, Any]) -> ApiOptions:
         api_key=kwargs.pop("api_key"),
         base_url=kwargs.pop("base_url"),
         insecure=kwargs.pop("insecure"),
+        api_dialect=kwargs.pop("api_dialect"),
         concurrency=kwargs.pop("concurrency"),
         rate_limit=kwargs.pop("rate_limit"),
         timeout=kwargs.pop("timeout"),
@@ -139,6 +153,8 @@ class ApiConnection:
     settings: ClientSettings
     label: str
     today: date
+    # One dialect per run: every client of the run (plan, then apply) shares it.
+    dialect: DialectState
 
 
 @contextmanager
@@ -150,15 +166,22 @@ def connect(opts: ApiOptions) -> Iterator[ApiConnection]:
         from vitable_config.cli.embedded import embedded_sandbox
 
         with embedded_sandbox() as sb:
-            settings = ClientSettings.from_env(api_key=sb.api_key, base_url=sb.base_url)
+            settings = ClientSettings.from_env(
+                api_key=sb.api_key, base_url=sb.base_url, api_dialect=opts.api_dialect
+            )
             with verbose_logging(opts.verbose, settings.api_key.get_secret_value()):
-                yield ApiConnection(settings, sb.label, sb.today)
+                yield ApiConnection(settings, sb.label, sb.today, DialectState(opts.api_dialect))
         return
     settings = ClientSettings.from_env(
-        api_key=opts.api_key, base_url=opts.base_url, insecure=opts.insecure
+        api_key=opts.api_key,
+        base_url=opts.base_url,
+        insecure=opts.insecure,
+        api_dialect=opts.api_dialect,
     )
     with verbose_logging(opts.verbose, settings.api_key.get_secret_value()):
-        yield ApiConnection(settings, settings.base_url, date.today())
+        yield ApiConnection(
+            settings, settings.base_url, date.today(), DialectState(settings.api_dialect)
+        )
 
 
 def make_client(target: ApiConnection, opts: ApiOptions) -> VitableClient:
@@ -167,6 +190,7 @@ def make_client(target: ApiConnection, opts: ApiOptions) -> VitableClient:
         max_concurrency=opts.concurrency,
         rate_limit=opts.rate_limit,
         timeout=opts.timeout,
+        dialect=target.dialect,
     )
 
 

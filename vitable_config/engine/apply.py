@@ -190,6 +190,8 @@ async def _update(change: PlanYearChange, client: VitableApi) -> ActionResult:
     try:
         updated = await client.update_plan_year(change.live_id, body)
     except (ApiError, TransportError) as exc:
+        if isinstance(exc, UnexpectedResponseError) and 200 <= exc.status < 300:
+            return await _applied_unreadable(change, client, body, exc)
         # The client retries a PUT; an earlier attempt may have committed before the
         # last one failed (500 after the write, then 429s). Read before saying "failed".
         confirmed = await _update_is_live(client, change.live_id, body)
@@ -215,6 +217,27 @@ async def _update(change: PlanYearChange, client: VitableApi) -> ActionResult:
             )
         return ActionResult(change, "failed", change.live_id, _describe(exc))
     return ActionResult(change, "updated", updated.id)
+
+
+async def _applied_unreadable(
+    change: PlanYearChange, client: VitableApi, body: PlanYearUpdate, exc: ApiError
+) -> ActionResult:
+    """A PUT the API answered 2xx but whose body could not be read: it was applied (the
+    API said so); a re-read confirms it. Never "failed" unless the re-read shows otherwise."""
+    live_id = change.live_id or ""
+    answered = f"the API answered {exc.status} but its response was unreadable ({exc.message})"
+    confirmed = await _update_is_live(client, live_id, body)
+    if confirmed is False:
+        return ActionResult(
+            change,
+            "failed",
+            live_id,
+            f"{answered}, and re-reading shows the change is not live; run plan again",
+        )
+    check = "re-reading confirms it" if confirmed else "re-reading failed: run plan to confirm"
+    return ActionResult(
+        change, "updated", live_id, f"applied, response unreadable: {answered}; {check}"
+    )
 
 
 async def _update_is_live(

@@ -100,6 +100,8 @@ class Plan:
     # What the run was scoped to (employers/products globs, shard "K/N"), for the record.
     scope: dict[str, Any] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
+    # The API dialect the live state was read in ("2025-12" / "2026-02"; None: unknown).
+    api_dialect: str | None = None
 
     def count(self, action: Action) -> int:
         return sum(1 for c in self.changes if c.action == action)

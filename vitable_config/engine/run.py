@@ -33,7 +33,13 @@ from vitable_config.engine.export import export_live, write_export
 from vitable_config.engine.model import ApplyResult, Plan
 from vitable_config.engine.ports import VitableApi
 from vitable_config.engine.safety import SafetyPolicy, SafetyVerdict, check_safety
-from vitable_config.engine.saved import check_base_url, ensure_fresh, load_plan, save_plan
+from vitable_config.engine.saved import (
+    api_dialect_of,
+    check_base_url,
+    ensure_fresh,
+    load_plan,
+    save_plan,
+)
 from vitable_config.engine.scope import Scope, filter_desired
 from vitable_config.errors import UserError
 
@@ -96,15 +102,18 @@ async def plan_config(
             created_at=datetime.now(UTC),
             base_url=recorded_url,
             scope=scope.as_dict(),
+            api_dialect=api_dialect_of(client),
         )
     live = await read_live_state(client, scoped)
-    return build_plan(
+    plan = build_plan(
         scoped,
         live,
         today=today or date.today(),
         base_url=recorded_url,
         scope=scope.as_dict(),
     )
+    plan.api_dialect = api_dialect_of(client)
+    return plan
 
 
 async def apply_plan(

@@ -6,7 +6,8 @@ live plan year the plan read, and the natural keys that were absent). It never
 contains the API key.
 
 Before anything is written, ``apply FILE`` checks that the plan was made against
-the same API (base URL) and re-reads every fingerprinted plan year and every
+the same API (base URL) speaking the same dialect (``api_dialect``; the first read
+shows the server's), and re-reads every fingerprinted plan year and every
 absent key — in bulk, one list per product (or per product and employer when
 there are few employers) — and refuses a stale plan:
 
@@ -25,6 +26,7 @@ from typing import Any
 
 from vitable_config.api.errors import NotFoundError
 from vitable_config.api.models import PlanYear
+from vitable_config.api.wire import DialectState
 from vitable_config.engine.live import fingerprint
 from vitable_config.engine.model import Plan
 from vitable_config.engine.ports import VitableApi
@@ -114,8 +116,27 @@ def check_base_url(plan: Plan, base_url: str) -> None:
         )
 
 
+def api_dialect_of(client: object) -> str | None:
+    """The API dialect a client has spoken in this run (None: a fake, or not known yet)."""
+    state = getattr(client, "dialect", None)
+    return state.dialect if isinstance(state, DialectState) else None
+
+
+def expect_plan_dialect(plan: Plan, client: object) -> None:
+    """A saved plan is applied only to an API of the dialect it was made in: raise
+    :class:`UserError` at the first read that shows the other dialect (before any write)."""
+    state = getattr(client, "dialect", None)
+    if plan.api_dialect is not None and isinstance(state, DialectState):
+        state.expect(plan.api_dialect, "the saved plan was made against an API that")
+
+
 async def find_stale(plan: Plan, client: VitableApi) -> list[str]:
-    """Re-read what the plan depends on; return one line per difference (empty = fresh)."""
+    """Re-read what the plan depends on; return one line per difference (empty = fresh).
+
+    A 404 for one plan year means it was deleted; a 404 because the API no longer
+    serves plan years at all is :class:`~vitable_config.api.wire.ApiMovedError`
+    (raised by the client, not a NotFoundError), never "no longer exists"."""
+    expect_plan_dialect(plan, client)
     pair_of: dict[str, tuple[str, str]] = {}
     for change in plan.changes:
         if change.live_id and change.live_id in plan.fingerprints:

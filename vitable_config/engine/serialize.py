@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from vitable_config.api.wire import DIALECTS as API_DIALECTS
 from vitable_config.desired import PlanYearKey, Source
 from vitable_config.engine.model import (
     ACTIONS,
@@ -156,10 +157,12 @@ def reach_from_dict(data: dict[str, Any]) -> Reach:
 
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
     """The documented plan document (``render_json`` dumps exactly this)."""
+    dialect = {} if plan.api_dialect is None else {"api_dialect": plan.api_dialect}
     return {
         "format_version": plan.format_version,
         "created_at": plan.created_at.isoformat(),
         "base_url": plan.base_url,
+        **dialect,
         "summary": plan.summary,
         "scope": plan.scope,
         "changes": [change_to_dict(c) for c in plan.changes],
@@ -173,6 +176,12 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
 def plan_from_dict(data: dict[str, Any]) -> Plan:
     """Rebuild a Plan; a document from another format version is a UserError."""
     version = data.get("format_version") if isinstance(data, dict) else None
+    dialect = data.get("api_dialect") if isinstance(data, dict) else None
+    if dialect is not None and dialect not in API_DIALECTS:
+        raise UserError(
+            f"the plan file's api_dialect {str(dialect)[:40]!r} is not one of "
+            f"{', '.join(API_DIALECTS)}; run plan --out FILE again"
+        )
     if version != FORMAT_VERSION:
         raise UserError(
             f"unsupported plan format_version {version!r} (this vitable-config reads "
@@ -190,6 +199,7 @@ def plan_from_dict(data: dict[str, Any]) -> Plan:
             warnings=list(data.get("warnings", [])),
             scope=dict(data.get("scope") or {}),
             format_version=version,
+            api_dialect=dialect,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise UserError(
