@@ -274,7 +274,7 @@ class DialectState:
         self.requested = parse_dialect(requested, "api dialect")
         self.dialect: str | None = None if self.requested == AUTO else self.requested
         self.decided_by: str = (
-            f"--api-dialect {self.requested}" if self.dialect else "not decided yet"
+            f"set by --api-dialect or {ENV_API_DIALECT}" if self.dialect else "not decided yet"
         )
         self._expected: tuple[str, str] | None = None
 
@@ -328,10 +328,13 @@ class DialectState:
             self.dialect = dialect
             self.decided_by = f"decided by the first read, {method} {path}"
         elif dialect != self.dialect and found:
+            if self.requested != AUTO:
+                advice = f"pass --api-dialect {dialect} (or auto)"
+            else:
+                advice = "the API changed dialect during the run, so nothing is guessed: run again"
             raise fail(
                 f"the response is in API dialect {dialect} ({what}), but this run speaks "
-                f"{self.dialect} ({self.decided_by}); the API changed dialect during the "
-                "run, so nothing is guessed: run again"
+                f"{self.dialect} ({self.decided_by}); {advice}"
             )
         active = self.dialect
         if shape == "page" and isinstance(body, dict) and active == DIALECT_2026_02:
