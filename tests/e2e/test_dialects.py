@@ -102,7 +102,9 @@ def test_env_var_sets_the_dialect(make_sandbox: Any) -> None:
     env = {"VITABLE_CONNECT_API_DIALECT": "2025-12"}
     run = run_cli(["plan", QUICKSTART, *api_args(sb)], env=env)
     assert run.code == 1, run.out + run.err
-    assert "this run speaks 2025-12 (set by --api-dialect or VITABLE_CONNECT_API_DIALECT)" in run.err
+    assert (
+        "this run speaks 2025-12 (set by --api-dialect or VITABLE_CONNECT_API_DIALECT)" in run.err
+    )
     assert TRACEBACK not in run.err
     bad = run_cli(["plan", QUICKSTART, *api_args(sb)], env={"VITABLE_CONNECT_API_DIALECT": "2027"})
     assert bad.code != 0 and "2027" in bad.err and TRACEBACK not in bad.err

@@ -123,7 +123,7 @@ class ApiMovedError(UserError):
             f"({method} {path} -> {status}{also}): they left "
             "the public Vitable Connect API in March 2026. vitable-config needs an API "
             f"version that still serves them (dialect {' or '.join(DIALECTS)}); check "
-            "--base-url / VITABLE_CONNECT_BASE_URL. Nothing was written."
+            "--base-url / VITABLE_CONNECT_BASE_URL"
         )
 
     def __str__(self) -> str:
