@@ -286,8 +286,13 @@ class VitableClient:
         path = f"/v1/employers/{_segment(employer_id)}"
         return await self._one("GET", path, Employer, "employer")
 
-    async def create_employer(self, body: EmployerCreate) -> Employer:
-        return await self._one("POST", "/v1/employers", Employer, "employer", body=body)
+    async def create_employer(self, body: EmployerCreate, *, email: str | None = None) -> Employer:
+        """``email`` is required by dialect 2026-02 (read back as ``employer.email``, an
+        extra field) and not sent to a 2025-12 API, which has no such field."""
+        extra = {"email": email} if email else None
+        return await self._one(
+            "POST", "/v1/employers", Employer, "employer", body=body, extra=extra
+        )
 
     # --- eligibility policies -------------------------------------------------
 
@@ -401,9 +406,16 @@ class VitableClient:
         return fetch
 
     async def _one(
-        self, method: str, path: str, model: type[M], kind: Kind, *, body: BaseModel | None = None
+        self,
+        method: str,
+        path: str,
+        model: type[M],
+        kind: Kind,
+        *,
+        body: BaseModel | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> M:
-        status, data = await self._call(method, path, kind, "one", body=body)
+        status, data = await self._call(method, path, kind, "one", body=body, extra=extra)
         return self._validate(model, data, method, path, status=status)
 
     async def _call(
@@ -415,6 +427,7 @@ class VitableClient:
         *,
         params: Params | None = None,
         body: BaseModel | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> tuple[int, Any]:
         """One request in the run's dialect: (status, the body in the canonical shape).
 
@@ -427,8 +440,8 @@ class VitableClient:
                 if not self.dialect.decided:  # (else decided while this one waited)
                     if method != "GET" or route_depends_on_dialect(path):
                         await self._probe_dialect()
-                    return await self._exchange(method, path, kind, shape, params, body)
-        return await self._exchange(method, path, kind, shape, params, body)
+                    return await self._exchange(method, path, kind, shape, params, body, extra)
+        return await self._exchange(method, path, kind, shape, params, body, extra)
 
     async def _probe_dialect(self) -> None:
         probe = {"page": 1, "limit": 1}
@@ -450,8 +463,11 @@ class VitableClient:
         shape: Shape,
         params: Params | None,
         body: BaseModel | None,
+        extra: dict[str, Any] | None = None,
     ) -> tuple[int, Any]:
         payload = None if body is None else body.model_dump(mode="json", exclude_none=True)
+        if payload is not None and extra:
+            payload.update(extra)  # dialect-only request fields (the wire drops or keeps them)
         clean = {k: v for k, v in (params or {}).items() if v is not None}
         wire_path, query, payload = self.dialect.outgoing(kind, path, clean, payload)
         try:

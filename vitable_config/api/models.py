@@ -219,8 +219,6 @@ class EmployerCreate(RequestModel):
     legal_name: str = Field(min_length=1)
     ein: str
     address: Address
-    # Dialect 2026-02 only (required there); not sent to a 2025-12 API (vitable_config.api.wire).
-    email: str | None = None
 
 
 class Employer(ResponseModel):
@@ -234,7 +232,6 @@ class Employer(ResponseModel):
     address: Address | None = None
     ein: str | None = None
     eligibility_policy_id: str | None = None
-    email: str | None = None  # dialect 2026-02 only
 
 
 # --- eligibility policies -----------------------------------------------------

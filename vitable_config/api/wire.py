@@ -377,7 +377,7 @@ class DialectState:
             if not payload.get("email"):
                 raise UserError(
                     "creating an employer in API dialect 2026-02 needs an email "
-                    "(EmployerCreate.email); nothing was sent"
+                    "(create_employer(..., email=...)); nothing was sent"
                 )
             address = payload.get("address")
             if isinstance(address, dict):

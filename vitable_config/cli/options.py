@@ -138,7 +138,7 @@ def api_from(kwargs: dict[str, Any]) -> ApiOptions:
         api_key=kwargs.pop("api_key"),
         base_url=kwargs.pop("base_url"),
         insecure=kwargs.pop("insecure"),
-        api_dialect=kwargs.pop("api_dialect"),
+        api_dialect=kwargs.pop("api_dialect", AUTO),
         concurrency=kwargs.pop("concurrency"),
         rate_limit=kwargs.pop("rate_limit"),
         timeout=kwargs.pop("timeout"),
