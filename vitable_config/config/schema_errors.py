@@ -130,8 +130,8 @@ def _one(
             return Problem(
                 f"expected a text key, got {_type_name(actual)}",
                 where,
-                hint="quote it (in YAML, yes/no/on/off, numbers and dates are not text "
-                "unless quoted)",
+                hint="quote it (in YAML, true/false, whole numbers and dates are not "
+                "text unless quoted)",
             )
         return Problem(msg, where)
     parent = _walk(data, loc[:-1]) if loc else None

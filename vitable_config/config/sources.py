@@ -24,6 +24,7 @@ from vitable_config.config.models import (
     ConfigDocument,
     EmployerFile,
 )
+from vitable_config.config.money import scalar_from_text
 from vitable_config.config.schema_errors import problems_from_validation
 from vitable_config.config.yaml_loader import (
     MAX_CSV_BYTES,
@@ -36,8 +37,6 @@ from vitable_config.config.yaml_loader import (
 from vitable_config.errors import Problem, SourceLocation, UserError
 
 YAML_SUFFIXES = (".yaml", ".yml")
-_INT = re.compile(r"^-?\d+$")
-_FLOAT = re.compile(r"^-?\d+\.\d+$")
 _EMPLOYER_ID = re.compile(EMPLOYER_ID_PATTERN)
 _VARIABLE = re.compile(VARIABLE_PATTERN)
 
@@ -187,14 +186,6 @@ def load_documents(
     return docs, target_files
 
 
-def _parse_cell(text: str) -> Any:
-    if _INT.match(text):
-        return int(text)
-    if _FLOAT.match(text):
-        return float(text)
-    return text
-
-
 def read_csv_targets(path: Path, display: str, problems: list[Problem]) -> list[Target]:
     """Targets from a CSV: header row with ``employer_id``; other columns are variables."""
     try:
@@ -269,7 +260,7 @@ def read_csv_targets(path: Path, display: str, problems: list[Problem]) -> list[
                 )
                 continue
             variables = {
-                columns[i]: _parse_cell(cell.strip())
+                columns[i]: scalar_from_text(cell.strip())
                 for i, cell in enumerate(row)
                 if i != id_col and cell.strip() != ""
             }
