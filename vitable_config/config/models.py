@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, model_validator
 
 from vitable_config.config.jinja import syntax_error
-from vitable_config.config.values import is_template, parse_cents, parse_date
+from vitable_config.config.values import is_template, parse_cents, parse_date, show_value
 from vitable_config.domain.vocabulary import PLAN_YEAR_STATUSES, PRODUCT_CODES
 
 EMPLOYER_ID_PATTERN = r"^empr_[A-Za-z0-9_\-]+$"
@@ -32,7 +32,7 @@ JINJA_SCHEMA: dict[str, Any] = {"type": "string", "pattern": r"\{\{|\{%"}
 def _template_ok(value: str) -> bool:
     error = syntax_error(value)
     if error:
-        raise ValueError(f"{error} (in {value!r})")
+        raise ValueError(f"{error} (in {show_value(value)})")
     return True
 
 
