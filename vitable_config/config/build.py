@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from vitable_config.config.identity_checks import check_product_identity
 from vitable_config.config.jinja import Renderer, TemplateFailure
 from vitable_config.config.layers import (
     _UNSET,
@@ -609,6 +610,7 @@ def _load(
         if built is not None:
             plan_years.append(built)
     builder.check_overlaps(plan_years)
+    problems.extend(check_product_identity(plan_years))
     problems.raise_if_any()
     plan_years.sort(key=lambda p: (p.employer_id, p.benefit_product, p.coverage_start))
     files = [d.display for d in docs] + builder.extra_files
