@@ -33,6 +33,7 @@ __all__ = [
     "parse_cents",
     "parse_date",
     "scalar_from_text",
+    "show_value",
 ]
 
 
