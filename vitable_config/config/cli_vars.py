@@ -14,8 +14,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from vitable_config.config.models import VARIABLE_PATTERN
+from vitable_config.config.models import VARIABLE_PATTERN, check_variable_name
 from vitable_config.config.money import DecimalNumber, scalar_from_text
+from vitable_config.config.names import suspicious_characters
 from vitable_config.config.yaml_loader import key_location, load_yaml_file
 from vitable_config.errors import Problem, SourceLocation, UserError
 
@@ -46,10 +47,10 @@ def collect_variables(var_files: tuple[str, ...], assignments: tuple[str, ...]) 
             )
             continue
         for name, value in data.items():
-            if not isinstance(name, str) or not _NAME.match(name):
+            if not isinstance(name, str) or not _NAME.fullmatch(name):
                 problems.append(
                     Problem(
-                        f"{name!r} is not a valid variable name",
+                        check_variable_name(name) or f"{name!r} is not a valid variable name",
                         key_location(data, name),
                         hint="use letters, digits and _ (not starting with a digit)",
                     )
@@ -59,10 +60,12 @@ def collect_variables(var_files: tuple[str, ...], assignments: tuple[str, ...]) 
     for assignment in assignments:
         name, sep, value = assignment.partition("=")
         name = name.strip()
-        if not sep or not _NAME.match(name):
+        if not sep or not _NAME.fullmatch(name):
+            odd = suspicious_characters(name) if sep else []
             problems.append(
                 Problem(
-                    f"--var {assignment!r} is not NAME=VALUE",
+                    f"--var {assignment!r} is not NAME=VALUE"
+                    + (f": the name contains {', '.join(odd)}" if odd else ""),
                     hint="e.g. --var ee_employer_cents=38000",
                 )
             )

@@ -246,7 +246,7 @@ def _strict_int(value: Any, default: Any = None, base: int = 10) -> int:
         return int(value)
     if isinstance(value, str):
         text = value.strip()
-        if DECIMAL_INT.match(text) and len(text) <= 4300:
+        if DECIMAL_INT.fullmatch(text) and len(text) <= 4300:
             return int(text)
         raise _number_text_error(text, "int")
     raise SecurityError(f"{type(value).__name__} value|int is not a number")
@@ -259,7 +259,7 @@ def _strict_float(value: Any, default: Any = None) -> float:
         return float(value)
     if isinstance(value, str):
         text = value.strip()
-        if (DECIMAL_INT.match(text) or DECIMAL_FRACTION.match(text)) and len(text) <= 40:
+        if (DECIMAL_INT.fullmatch(text) or DECIMAL_FRACTION.fullmatch(text)) and len(text) <= 40:
             return float(text)
         raise _number_text_error(text, "float")
     raise SecurityError(f"{type(value).__name__} value|float is not a number")

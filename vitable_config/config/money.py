@@ -82,9 +82,9 @@ def scalar_from_text(text: str) -> int | DecimalNumber | str:
     ``1:30``, ``1_000``, ``+5`` and ``4.5`` stay text everywhere; where an amount is
     expected, :func:`parse_cents` refuses them with a hint.
     """
-    if DECIMAL_INT.match(text) and len(text.lstrip("-")) <= 4300:
+    if DECIMAL_INT.fullmatch(text) and len(text.lstrip("-")) <= 4300:
         return int(text)
-    if DECIMAL_FRACTION.match(text) and len(text) <= 40:
+    if DECIMAL_FRACTION.fullmatch(text) and len(text) <= 40:
         return DecimalNumber(text)
     return text
 
@@ -98,21 +98,21 @@ def number_like_hint(text: str) -> str | None:
     written as one (``045000`` → ``write 45000 or "$450.00"``); else None."""
     t = text.strip()
     generic = 'write the amount as whole cents (45000) or as dollars ("$450.00")'
-    if _RADIX.match(t) or _SEXAGESIMAL.match(t) or _EXPONENT.match(t):
+    if _RADIX.fullmatch(t) or _SEXAGESIMAL.fullmatch(t) or _EXPONENT.fullmatch(t):
         return generic
-    if _DOLLAR_LEADING_ZERO.match(t):
+    if _DOLLAR_LEADING_ZERO.fullmatch(t):
         dollars = t[1:].lstrip("0")
         if dollars[:1] in ("", "."):
             dollars = "0" + dollars
-        match = _DOLLARS.match("$" + dollars)
+        match = _DOLLARS.fullmatch("$" + dollars)
         if match is None:
             return generic
         return _write_as(int(match.group(1)) * 100 + int(match.group(2) or 0))
-    if DECIMAL_INT.match(t) and not t.startswith("-"):
+    if DECIMAL_INT.fullmatch(t) and not t.startswith("-"):
         if len(t) > 14:
             return None
         return f'write {t} (unquoted: cents) or "{format_dollars(int(t))}"'
-    if _LEADING_ZERO.match(t) or _SEPARATED.match(t):
+    if _LEADING_ZERO.fullmatch(t) or _SEPARATED.fullmatch(t):
         digits = t.lstrip("+").replace("_", "")
         if digits.startswith("-"):
             return "an amount cannot be negative"
@@ -120,7 +120,7 @@ def number_like_hint(text: str) -> str | None:
         if len(digits) > 14:
             return generic
         return _write_as(int(digits))
-    match = _DECIMAL.match(t)
+    match = _DECIMAL.fullmatch(t)
     if match and not t.startswith("-"):
         whole = (match.group(1) or "0").replace("_", "").lstrip("0") or "0"
         frac = match.group(2).replace("_", "")
@@ -153,10 +153,10 @@ def parse_cents(value: object, *, rendered: bool = False) -> int:
         return parse_cents(int(value))
     if isinstance(value, str):
         text = value.strip()
-        match = _DOLLARS.match(text)
+        match = _DOLLARS.fullmatch(text)
         if match:
             return int(match.group(1)) * 100 + int(match.group(2) or 0)
-        if rendered and _DIGITS.match(text):
+        if rendered and _DIGITS.fullmatch(text):
             return int(text)
         hint = number_like_hint(text)
         if hint is not None:
@@ -170,15 +170,15 @@ def parse_cents(value: object, *, rendered: bool = False) -> int:
 
 def _why(text: str) -> str:
     t = text.strip()
-    if DECIMAL_INT.match(t) and not t.startswith("-"):
+    if DECIMAL_INT.fullmatch(t) and not t.startswith("-"):
         return "quoted digits are ambiguous: dollars or cents?"
-    if _DOLLAR_LEADING_ZERO.match(t) or _LEADING_ZERO.match(t):
+    if _DOLLAR_LEADING_ZERO.fullmatch(t) or _LEADING_ZERO.fullmatch(t):
         return "a leading zero is not allowed; YAML 1.1 would read it as octal"
-    if _RADIX.match(t):
+    if _RADIX.fullmatch(t):
         return "hex, octal and binary are not amounts"
-    if _SEXAGESIMAL.match(t):
+    if _SEXAGESIMAL.fullmatch(t):
         return "a colon makes it a time (sexagesimal) in YAML 1.1"
-    if _EXPONENT.match(t):
+    if _EXPONENT.fullmatch(t):
         return "exponents are not amounts"
     if "_" in t:
         return "'_' separators are not allowed"

@@ -25,6 +25,7 @@ from vitable_config.config.models import (
     EmployerFile,
 )
 from vitable_config.config.money import scalar_from_text
+from vitable_config.config.names import case_duplicates, check_documents, suspicious_characters
 from vitable_config.config.schema_errors import problems_from_validation
 from vitable_config.config.yaml_loader import (
     MAX_CSV_BYTES,
@@ -183,6 +184,7 @@ def load_documents(
             )
             continue
         docs.append(Document(display, resolved, data))
+    problems.extend(check_documents(docs))
     return docs, target_files
 
 
@@ -218,10 +220,12 @@ def read_csv_targets(path: Path, display: str, problems: list[Problem]) -> list[
         )
         return []
     for col, name in enumerate(columns, start=1):
-        if not _VARIABLE.match(name):
+        if not _VARIABLE.fullmatch(name):
+            odd = suspicious_characters(name)
             problems.append(
                 Problem(
-                    f"CSV column name {name!r} is not a valid variable name",
+                    f"CSV column name {name!r} is not a valid variable name"
+                    + (f": it contains {', '.join(odd)}" if odd else ""),
                     SourceLocation(display, 1, col),
                     hint="use letters, digits and _ (not starting with a digit)",
                 )
@@ -232,6 +236,13 @@ def read_csv_targets(path: Path, display: str, problems: list[Problem]) -> list[
                 Problem(f"CSV column {name!r} appears twice", SourceLocation(display, 1, col))
             )
             ok = False
+    case_problems = case_duplicates(
+        ((name, SourceLocation(display, 1, col)) for col, name in enumerate(columns, start=1)),
+        "CSV column",
+    )
+    if case_problems:
+        problems.extend(case_problems)
+        ok = False
     if not ok:
         return []
     id_col = columns.index("employer_id")
@@ -251,10 +262,12 @@ def read_csv_targets(path: Path, display: str, problems: list[Problem]) -> list[
                 )
                 continue
             employer_id = row[id_col].strip()
-            if not _EMPLOYER_ID.match(employer_id):
+            if not _EMPLOYER_ID.fullmatch(employer_id):
+                odd = suspicious_characters(employer_id)
                 problems.append(
                     Problem(
-                        f"expected an employer id like empr_acme, got {employer_id!r}",
+                        f"expected an employer id like empr_acme, got {employer_id!r}"
+                        + (f" (it contains {', '.join(odd)})" if odd else ""),
                         SourceLocation(display, line, id_col + 1),
                     )
                 )
