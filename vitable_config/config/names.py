@@ -79,6 +79,8 @@ def name_problem(value: object, what: str, pattern: re.Pattern[str], rule: str) 
     normal = unicodedata.normalize("NFC", value)
     if pattern.fullmatch(normal) and len(normal) <= MAX_NAME_LENGTH:
         return None
+    if not normal:
+        return f"{what} is empty: expected at least 1 character: {rule}"
     shown = repr(normal) if len(normal) <= 60 else repr(normal[:57] + "...")
     odd = suspicious_characters(normal)
     if odd:
