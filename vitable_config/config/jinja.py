@@ -185,7 +185,15 @@ def _too_long(what: str) -> SecurityError:
 
 def _check_size(value: Any, what: str = "a value") -> Any:
     """Charge ``value`` to the render budget; refuse it when it is too large."""
-    if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, str):  # the common cases first
+        if len(value) > MAX_OUTPUT_CHARS:
+            raise _too_long(what)
+        _BUDGET.spend(len(value))
+        return value
+    if isinstance(value, float | bool) or value is None:
+        _BUDGET.spend(1)
+        return value
+    if isinstance(value, int):
         if value.bit_length() > MAX_INT_BITS:
             raise SecurityError(f"a number in the template is larger than {MAX_INT_BITS:,} bits")
         _BUDGET.spend(1)
