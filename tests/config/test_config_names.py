@@ -191,3 +191,13 @@ def test_a_trailing_newline_never_passes_a_pattern(tmp_path: Path, old: str, new
     code, _, err = validate(str(path))
     assert code == 1, err
     assert f"{path}:" in err and "Traceback" not in err
+
+
+def test_validate_json_lists_the_near_miss_as_a_warning(tmp_path: Path) -> None:
+    path = write(tmp_path, "c.yaml", HEAD + override("fulltime"))
+    code, out, _ = validate(str(path), "--format", "json")
+    report = json.loads(out)
+    assert code == 0 and report["ok"] is True
+    [warning] = report["problems"]
+    assert warning["severity"] == "warning" and warning["line"] == 19
+    assert "did you mean 'full_time'?" in warning["message"]
