@@ -21,6 +21,7 @@ from vitable_config.api.models import (
 )
 from vitable_config.desired import DesiredPlanYear, DesiredState, PlanYearKey
 from vitable_config.domain import fields as F
+from vitable_config.domain.similar import near_misses
 from vitable_config.domain.vocabulary import (
     EDITABLE_STATUS,
     STATUS_RANK,
@@ -102,6 +103,18 @@ def update_request(plan_year: DesiredPlanYear, changes: Iterable[FieldChange]) -
         if f.name in changed:
             fields[f.name] = getattr(plan_year, f.name)
     return PlanYearUpdate(**fields).model_dump(mode="json", exclude_none=True)
+
+
+def _near_miss_warnings(changes: list[FieldChange]) -> list[str]:
+    """A live employment type removed while a near-identical one is added
+    (``fulltime`` vs ``full_time``): probably a typo in the config, not a new class."""
+    removed = {fc.path[1] for fc in changes if fc.path[0] == F.CLASSES and fc.kind == "remove"}
+    added = {fc.path[1] for fc in changes if fc.path[0] == F.CLASSES and fc.kind == "add"}
+    return [
+        f"classes {new}/* are added and {old}/* removed: did you mean {old!r}? "
+        f"(a new employment name creates new classes; the live {old} classes are deleted)"
+        for new, old in sorted(near_misses(removed, added).items())
+    ]
 
 
 def _overlapping(plan_year: DesiredPlanYear, candidates: Iterable[PlanYear]) -> PlanYear | None:
@@ -215,6 +228,7 @@ class _PlanBuilder:
             change.blocked_reason, change.blocked_since = blocked
             return change
         change.action = "update"
+        change.warnings.extend(_near_miss_warnings(change.changes))
         try:
             change.request = update_request(plan_year, change.changes)
         except ValidationError as exc:
