@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
+from itertools import pairwise
 from typing import Any
 
 from pydantic import ValidationError
@@ -335,9 +336,37 @@ def _resolve_keys(desired: DesiredState, live: LiveState) -> list[PlanYearKey]:
                 )
             )
         keys.append(key)
+    problems.extend(_desired_overlaps(desired.plan_years, keys))
     if problems:
         raise UserError.from_problems(problems)
     return keys
+
+
+def _desired_overlaps(plan_years: list[DesiredPlanYear], keys: list[PlanYearKey]) -> list[Problem]:
+    """Two desired plan years of one employer and one RESOLVED product whose coverage
+    overlaps (the config may name a product by code in one place and by id in another)."""
+    by_pair: dict[tuple[str, str], list[DesiredPlanYear]] = {}
+    for py, key in zip(plan_years, keys, strict=True):
+        by_pair.setdefault((key.employer_id, key.benefit_product), []).append(py)
+    problems: list[Problem] = []
+    for (employer_id, product_id), items in by_pair.items():
+        items.sort(key=lambda p: p.coverage_start)
+        for prev, nxt in pairwise(items):
+            if (
+                nxt.coverage_start != prev.coverage_start
+                and nxt.coverage_start <= prev.coverage_end
+            ):
+                problems.append(
+                    Problem(
+                        f"coverage {nxt.coverage_start}..{nxt.coverage_end} overlaps "
+                        f"{prev.coverage_start}..{prev.coverage_end} (declared at {prev.location}) "
+                        f"for employer {employer_id} and product {product_id} "
+                        f"(written {prev.benefit_product!r} and {nxt.benefit_product!r})",
+                        nxt.location,
+                        hint="coverage periods of one product must not overlap",
+                    )
+                )
+    return problems
 
 
 def build_plan(
