@@ -57,6 +57,8 @@ class Target:
     location: SourceLocation
     name: str | None = None
     variables: dict[str, Any] = field(default_factory=dict)
+    # Where each variable was written, for CSV cells (file:ROW:COL, COL the cell number).
+    cells: dict[str, SourceLocation] = field(default_factory=dict)
 
 
 def _display(path: Path) -> str:
@@ -272,12 +274,12 @@ def read_csv_targets(path: Path, display: str, problems: list[Problem]) -> list[
                     )
                 )
                 continue
-            variables = {
-                columns[i]: scalar_from_text(cell.strip())
-                for i, cell in enumerate(row)
-                if i != id_col and cell.strip() != ""
-            }
-            targets.append(Target(employer_id, SourceLocation(display, line), None, variables))
+            used = [(i, cell) for i, cell in enumerate(row) if i != id_col and cell.strip() != ""]
+            variables = {columns[i]: scalar_from_text(cell.strip()) for i, cell in used}
+            cells = {columns[i]: SourceLocation(display, line, i + 1) for i, _cell in used}
+            targets.append(
+                Target(employer_id, SourceLocation(display, line), None, variables, cells)
+            )
     except csv.Error as exc:
         problems.append(Problem(f"invalid CSV: {exc}", SourceLocation(display, reader.line_num)))
     return targets
