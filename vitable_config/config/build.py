@@ -29,12 +29,11 @@ from vitable_config.config.layers import (
 from vitable_config.config.models import check_product, check_status
 from vitable_config.config.problems import ProblemList
 from vitable_config.config.schema_errors import suggest
-from vitable_config.config.sources import (
-    Document,
+from vitable_config.config.sources import Document, load_documents
+from vitable_config.config.targets import (
     Target,
     file_targets,
     list_targets,
-    load_documents,
     read_csv_targets,
 )
 from vitable_config.config.values import is_template, parse_cents, parse_date
