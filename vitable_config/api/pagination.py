@@ -41,8 +41,8 @@ FetchPage = Callable[[int, int], Awaitable[Any]]
 """``fetch(page, limit)`` returning the decoded JSON body of one page."""
 
 MAX_LIMIT = 100
-MAX_PAGES = 2_000
-"""Default bound on the pages of one list (200,000 items at ``limit=100``)."""
+MAX_PAGES = 1_000
+"""Default bound on the pages of one list (100,000 items at ``limit=100``)."""
 
 _SHOWN_IDS = 5
 

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr
 
 from vitable_config.api.errors import InsecureTransportError
+from vitable_config.api.pagination import MAX_PAGES
 from vitable_config.api.redaction import api_key_problem
 from vitable_config.errors import UserError
 
@@ -30,8 +31,8 @@ ENV_MAX_LIST_PAGES = "VITABLE_CONNECT_MAX_LIST_PAGES"
 # A response body larger than this is refused, read no further (streamed).
 DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 # A list endpoint that reports no total may serve at most this many pages (of up to
-# 100 items: 200,000 items per list) before the walk is refused as endless.
-DEFAULT_MAX_LIST_PAGES = 2_000
+# 100 items: 100,000 items per list) before the walk is refused as endless.
+DEFAULT_MAX_LIST_PAGES = MAX_PAGES
 
 
 def is_loopback_host(host: str) -> bool:
