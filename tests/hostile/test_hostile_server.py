@@ -38,6 +38,7 @@ from hostile_support import (
     product,
     run_cli,
 )
+from markdown_it import MarkdownIt
 
 MAX_SECONDS = 60.0
 MAX_RSS_MB = 1024.0
@@ -307,19 +308,32 @@ def injection_route(request: Request) -> Reply | None:
 
 
 def test_server_strings_are_escaped_in_the_markdown_plan(key: str) -> None:
+    # Ids with backticks and newlines, names with headings, @mentions, links and HTML
+    # were pasted into the pull-request comment as they came.
     with hostile_server(injection_route) as server:
         run = run_cli(plan_args(server, key, "--format", "markdown"))
     assert_safe(run, server, key, "markdown injection")
     assert run.code == 0, run.text[-3000:]
     md = run.out
-    headings = [line for line in md.splitlines() if line.lstrip().startswith("#")]
-    assert all(h.startswith(("## vitable-config plan", "### ")) for h in headings), headings
-    assert "@octo-org/admins" not in md and "@someone" not in md and "@bob" not in md
-    assert "](https://evil.example)" not in md and "<img" not in md and "<b>" not in md
     assert "\x1b" not in md and "\x07" not in md and "\r" not in md
-    # a fence opened in the plan is closed by the plan, never by a server string
-    assert not re.search(r"^\s*\+ create$", md, re.MULTILINE), md
-    assert "plyr_x" in md and "Acme" in md  # still shown, escaped
+    rendered = MarkdownIt("commonmark", {"html": True}).render(md)
+    headings = re.findall(r"<h(\d)>(.*?)</h\1>", rendered, re.DOTALL)
+    assert headings[0] == ("2", "vitable-config plan")
+    assert all(level == "3" for level, _ in headings[1:]), headings
+    assert "<img" not in rendered and "<a " not in rendered and "<b>@" not in rendered
+    # One code block per employer section; no server string added a line to it.
+    blocks = re.findall(r"<pre><code[^>]*>(.*?)</code></pre>", rendered, re.DOTALL)
+    assert len(blocks) == 1
+    lines = blocks[0].splitlines()
+    assert not any(line.startswith(("## fake", "+ create\n", "@")) for line in lines)
+    assert [line for line in lines if line.startswith("+ create")] == [
+        "+ create VD 2027-01-01 → 2027-12-31"
+    ]
+    # No mention or bare link outside code: GitHub would notify or link them.
+    outside = re.sub(r"<code>.*?</code>|<pre>.*?</pre>", "", rendered, flags=re.DOTALL)
+    assert not re.search(r"@\w", outside), outside
+    assert "https://" not in outside
+    assert "plyr_x" in md and "Acme" in md and "octo-org" in md  # still shown, escaped
 
 
 def test_control_characters_are_removed_from_the_text_plan(key: str) -> None:

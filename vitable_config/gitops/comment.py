@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from vitable_config import __version__
 from vitable_config.api.redaction import redact as shared_redact
+from vitable_config.api.redaction import strip_controls
 from vitable_config.engine.render.markdown import DEFAULT_MAX_CHARS as DEFAULT_MAX_CHARS
 from vitable_config.engine.render.markdown import TITLE as PLAN_TITLE
 from vitable_config.errors import UserError
@@ -84,7 +85,8 @@ def _fenced(text: str) -> str:
 
 
 def _log_block(run: PlanRun, secrets: Sequence[str]) -> str:
-    log = redact(run.log, secrets).strip()
+    # The log is the CLI's stderr: no terminal control sequences in a comment.
+    log = strip_controls(redact(run.log, secrets), newlines=True).strip()
     if not log:
         if run.outcome is PlanOutcome.ERROR and not run.markdown.strip():
             return "_The plan step printed no messages; see the job log._"
