@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import httpx
@@ -183,3 +184,17 @@ async def test_a_non_network_library_error_is_wrapped_not_raised_raw() -> None:
         with pytest.raises(TransportError, match="DecodingError") as info:
             await client.list_employers()
     assert KEY not in str(info.value)
+
+
+def test_scrubbing_ci_artifacts_in_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from vitable_config.api.redaction import main
+
+    root = tmp_path
+    log = root / "stderr.log"
+    log.write_text(f"error: 403 [bad_key_{KEY.upper()}]\n", encoding="utf-8")
+    clean = root / "plan.md"
+    clean.write_text("nothing to hide\n", encoding="utf-8")
+    monkeypatch.setenv("VITABLE_CONNECT_API_KEY", KEY)
+    assert main([str(log), str(clean), str(root / "missing.log")]) == 0
+    assert log.read_text(encoding="utf-8") == f"error: 403 [bad_key_{REDACTED}]\n"
+    assert clean.read_text(encoding="utf-8") == "nothing to hide\n"

@@ -108,3 +108,37 @@ def api_key_problem(key: str) -> str | None:
         if not char.isascii():
             return f"the API key contains a non-ASCII character (character {index})"
     return None
+
+
+def scrub_files(paths: Iterable[str], secrets: Iterable[str]) -> int:
+    """Redact ``secrets`` from each file in place; return how many files changed."""
+    from pathlib import Path
+
+    keys = tuple(s for s in secrets if s)
+    changed = 0
+    for name in paths:
+        path = Path(name)
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8", errors="surrogateescape")
+        clean = redact(text, keys)
+        if clean != text:
+            path.write_text(clean, encoding="utf-8", errors="surrogateescape")
+            changed += 1
+    return changed
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m vitable_config.api.redaction FILE...``: redact the API key (from
+    ``VITABLE_CONNECT_API_KEY``) from files in place, e.g. CI artifacts. Prints nothing."""
+    import os
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    key = os.environ.get("VITABLE_CONNECT_API_KEY", "").strip()
+    scrub_files(args, [key] if key else [])
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
