@@ -79,7 +79,9 @@ async def test_duplicates_across_pages_are_dropped_in_order() -> None:
     assert [item["id"] for item in items] == [row["id"] for row in data[:4]]
 
 
-async def test_server_ignoring_page_does_not_loop_forever() -> None:
+async def test_server_ignoring_page_is_an_error_not_a_short_list() -> None:
+    # It used to stop after page 2 and return page 1's items as the whole list: a
+    # plan year on a later page was never seen and would have been created again.
     data = rows(3)
     calls: list[int] = []
 
@@ -87,9 +89,11 @@ async def test_server_ignoring_page_does_not_loop_forever() -> None:
         calls.append(page)
         return data  # always the same full page
 
-    items = await collect_all(fetch, limit=3)
-    assert len(items) == 3
+    with pytest.raises(UnexpectedResponseError, match="page 2 repeats items of earlier pages"):
+        await collect_all(fetch, limit=3, path="/v1/employers")
     assert calls == [1, 2]
+    with pytest.raises(UnexpectedResponseError, match="page 2 repeats"):
+        _ = [page async for page in iter_pages(fetch, limit=3)]
 
 
 async def test_iter_pages_yields_each_page() -> None:
@@ -115,3 +119,120 @@ def test_parse_page_rejects_other_shapes() -> None:
 async def test_limit_out_of_range_is_refused() -> None:
     with pytest.raises(ValueError, match="limit"):
         await collect_all(FakeList([]), limit=101)
+
+
+# --- a server that lies about its pages (issue: a client that distrusts the server) ---
+
+
+async def test_page_two_repeating_page_one_of_a_wrapped_list_is_an_error() -> None:
+    data = rows(2)
+
+    async def fetch(page: int, limit: int) -> Any:
+        pagination = {"page": page, "limit": limit, "total": 6, "total_pages": 3}
+        return {"data": data, "pagination": pagination}
+
+    with pytest.raises(UnexpectedResponseError, match="repeats items"):
+        await collect_all(fetch, limit=2)
+
+
+async def test_rows_shifting_between_pages_are_still_deduplicated() -> None:
+    # A plan year created while the list is read shifts one row onto the next page.
+    data = rows(5)
+    pages = {1: [data[0], data[1]], 2: [data[1], data[2]], 3: [data[2], data[3]], 4: [data[4]]}
+
+    async def fetch(page: int, limit: int) -> Any:
+        return pages.get(page, [])
+
+    items = await collect_all(fetch, limit=2)
+    assert [item["id"] for item in items] == [row["id"] for row in data]
+
+
+async def test_endless_bare_list_stops_at_the_bound_with_an_error() -> None:
+    calls: list[int] = []
+
+    async def fetch(page: int, limit: int) -> Any:
+        calls.append(page)
+        return [{"id": f"plyr_{page}_{i}"} for i in range(limit)]  # always full, always new
+
+    with pytest.raises(UnexpectedResponseError, match="more than the bound of 50 pages"):
+        await collect_all(fetch, limit=10, concurrent_pages=4, max_pages=50)
+    assert max(calls) == 50 and len(calls) == 50
+    calls.clear()
+    with pytest.raises(UnexpectedResponseError, match="bound of 50 pages"):
+        _ = [page async for page in iter_pages(fetch, limit=10, max_pages=50)]
+    assert len(calls) == 50
+
+
+async def test_total_pages_beyond_the_bound_is_refused_before_reading_on() -> None:
+    calls: list[int] = []
+
+    async def fetch(page: int, limit: int) -> Any:
+        calls.append(page)
+        meta = {
+            "page": page,
+            "limit": limit,
+            "total": 10_000_000 * limit,
+            "total_pages": 10_000_000,
+        }
+        return {"data": [{"id": f"plyr_{page}_{i}"} for i in range(limit)], "pagination": meta}
+
+    with pytest.raises(UnexpectedResponseError, match="reports 10,000,000 pages"):
+        await collect_all(fetch, limit=100)
+    assert calls == [1]
+    with pytest.raises(UnexpectedResponseError, match="reports 10,000,000 pages"):
+        _ = [page async for page in iter_pages(fetch, limit=100)]
+
+
+async def test_total_bounds_a_list_without_total_pages() -> None:
+    async def fetch(page: int, limit: int) -> Any:
+        return {"data": [{"id": f"x{page}_{i}"} for i in range(limit)], "pagination": {"total": 4}}
+
+    with pytest.raises(UnexpectedResponseError, match="keeps serving full pages"):
+        await collect_all(fetch, limit=2)
+
+
+async def test_inconsistent_total_and_total_pages_is_an_error() -> None:
+    async def fetch(page: int, limit: int) -> Any:
+        meta = {"page": page, "limit": limit, "total": 5, "total_pages": 1}
+        return {"data": rows(2), "pagination": meta}
+
+    with pytest.raises(UnexpectedResponseError, match="inconsistent pagination"):
+        await collect_all(fetch, limit=2)
+
+
+async def test_fewer_items_than_the_reported_total_is_an_error() -> None:
+    async def fetch(page: int, limit: int) -> Any:
+        chunk = rows(6)[(page - 1) * limit : page * limit] if page < 3 else []
+        meta = {"page": page, "limit": limit, "total": 6, "total_pages": 3}
+        return {"data": chunk, "pagination": meta}
+
+    with pytest.raises(UnexpectedResponseError, match="reports 6 items but its pages hold 4"):
+        await collect_all(fetch, limit=2)
+
+
+async def test_a_page_answered_as_another_page_or_past_total_pages_is_an_error() -> None:
+    async def wrong_number(page: int, limit: int) -> Any:
+        return {
+            "data": rows(2),
+            "pagination": {"page": 1, "limit": 2, "total": 4, "total_pages": 2},
+        }
+
+    with pytest.raises(
+        UnexpectedResponseError, match="asked for page 2, the server answered page 1"
+    ):
+        await collect_all(wrong_number, limit=2)
+
+    async def shrinking(page: int, limit: int) -> Any:
+        data = rows(4)[(page - 1) * 2 : page * 2]
+        total_pages = 2 if page == 1 else 1
+        return {"data": data, "pagination": {"total_pages": total_pages}}
+
+    with pytest.raises(UnexpectedResponseError, match=r"page 2 has 2 item.* past the total_pages"):
+        await collect_all(shrinking, limit=2)
+
+
+@pytest.mark.parametrize("value", ["3", 3.0, True, -1, [3]])
+def test_pagination_fields_must_be_integers(value: object) -> None:
+    body = {"data": [], "pagination": {"total_pages": value}}
+    with pytest.raises(UnexpectedResponseError, match="total_pages must be a non-negative JSON"):
+        parse_page(body, number=1, path="/v1/employers")

@@ -16,8 +16,9 @@ the caller resolves it by reading.
 
 from __future__ import annotations
 
+import asyncio
 import json as jsonlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from time import perf_counter
 from types import TracebackType
 from typing import Any, TypeVar
@@ -30,8 +31,10 @@ from vitable_config import __version__
 from vitable_config.api.errors import (
     ApiError,
     OutcomeUnknownError,
+    ResponseTooLargeError,
     TransportError,
     UnexpectedResponseError,
+    UnreachableError,
     error_for_status,
 )
 from vitable_config.api.models import (
@@ -56,27 +59,29 @@ from vitable_config.api.pagination import (
     parse_page,
 )
 from vitable_config.api.ratelimit import RequestGate
+from vitable_config.api.redaction import describe_exception, redact, server_text
 from vitable_config.api.retry import (
     Decision,
     RetryPolicy,
     RetrySignal,
     decide_status,
     decide_transport_error,
+    unreachable_reason,
 )
 from vitable_config.api.retry import retry_after_seconds as _retry_after
-from vitable_config.api.settings import ClientSettings, is_loopback_host
-from vitable_config.api.telemetry import (
-    ClientStats,
-    OnRequest,
-    RequestRecord,
-    http_logger,
-    redact,
-)
+from vitable_config.api.settings import ENV_BASE_URL, ClientSettings, is_loopback_host
+from vitable_config.api.telemetry import ClientStats, OnRequest, RequestRecord, http_logger
+from vitable_config.errors import UserError
 
 M = TypeVar("M", bound=BaseModel)
 Params = Mapping[str, str | int | bool | None]
 
 _MAX_ERROR_TEXT = 300
+# Of an error (non-2xx) body only this much is read: it is shown cut to 300 characters.
+_MAX_ERROR_BODY = 64 * 1024
+# A refused connection is retried quickly for at most this long (a server restarting),
+# then reported; an unknown host is reported at once. Not the long retry ladder.
+UNREACHABLE_RETRY_SECONDS = 1.0
 
 # httpcore's pool (1.0.x) does O(connections x waiting requests) work per assignment
 # pass and, under load, offers one idle connection to several waiting requests (all
@@ -89,8 +94,8 @@ CONNECTIONS_PER_POOL = 16
 
 def _segment(value: str) -> str:
     """Quote an id for use as one path segment (no '/', '?' or '..' tricks)."""
-    if not value or value in (".", ".."):
-        raise ValueError(f"invalid id {value!r}")
+    if not isinstance(value, str) or not value or value in (".", ".."):
+        raise UserError(f"invalid id {server_text(value, ())!r}: an id is a non-empty string")
     return quote(value, safe="")
 
 
@@ -122,6 +127,8 @@ class VitableClient:
             max_concurrency=max_concurrency, rate_limit=rate_limit, adaptive=adaptive_rate
         )
         self._secret = settings.api_key.get_secret_value()
+        self._timeout = timeout
+        self._max_bytes = settings.max_response_bytes
         # Connections are spread over pools of at most CONNECTIONS_PER_POOL; each
         # request goes to the pool with the fewest requests in flight.
         pools = 1 if transport is not None else -(-max_concurrency // CONNECTIONS_PER_POOL)
@@ -192,8 +199,9 @@ class VitableClient:
         concurrent_pages: int | None = None,
     ) -> list[BenefitProduct]:
         params = {"active_in": active_in, "category": category, "product_code": product_code}
+        expect = {"active": active_in, "category": category, "product_code": product_code}
         return await self._list(
-            "/v1/benefit-products", params, BenefitProduct, limit, concurrent_pages
+            "/v1/benefit-products", params, BenefitProduct, limit, concurrent_pages, expect
         )
 
     # --- plan years -----------------------------------------------------------
@@ -209,7 +217,8 @@ class VitableClient:
     ) -> list[PlanYear]:
         path = f"/v1/benefit-products/{_segment(benefit_product_id)}/plan-years"
         params = {"employer_id": employer_id, "status": status}
-        return await self._list(path, params, PlanYear, limit, concurrent_pages)
+        expect = {"benefit_product_id": benefit_product_id, **params}
+        return await self._list(path, params, PlanYear, limit, concurrent_pages, expect)
 
     async def iter_plan_year_pages(
         self,
@@ -222,9 +231,11 @@ class VitableClient:
         """Yield plan years page by page (one request at a time, de-duplicated)."""
         path = f"/v1/benefit-products/{_segment(benefit_product_id)}/plan-years"
         params = {"employer_id": employer_id, "status": status}
+        expect = {"benefit_product_id": benefit_product_id, **params}
         fetch = self._page_fetcher(path, params)
-        async for items in iter_pages(fetch, limit=limit, path=path):
-            yield [self._validate(PlanYear, item, "GET", path) for item in items]
+        pages = iter_pages(fetch, limit=limit, path=path, max_pages=self.settings.max_list_pages)
+        async for items in pages:
+            yield self._check_filter(self._validate_items(PlanYear, items, path), expect, path)
 
     async def get_plan_year(self, plan_year_id: str) -> PlanYear:
         path = f"/v1/plan-years/{_segment(plan_year_id)}"
@@ -251,7 +262,8 @@ class VitableClient:
         concurrent_pages: int | None = None,
     ) -> list[Employer]:
         params = {"active_in": active_in, "name": name}
-        return await self._list("/v1/employers", params, Employer, limit, concurrent_pages)
+        expect = {"active": active_in}  # name is a partial match: not checked here
+        return await self._list("/v1/employers", params, Employer, limit, concurrent_pages, expect)
 
     async def get_employer(self, employer_id: str) -> Employer:
         path = f"/v1/employers/{_segment(employer_id)}"
@@ -283,7 +295,7 @@ class VitableClient:
     async def list_enrollment_plans(self, enrollment_id: str) -> list[EligiblePlan]:
         path = f"/v1/enrollments/{_segment(enrollment_id)}/plans"
         page = parse_page(await self._request("GET", path), number=1, path=path)
-        return [self._validate(EligiblePlan, item, "GET", path) for item in page.items]
+        return self._validate_items(EligiblePlan, page.items, path)
 
     async def reissue_enrollment(self, enrollment_id: str, body: EnrollmentReissue) -> Enrollment:
         path = f"/v1/enrollments/{_segment(enrollment_id)}/reissue"
@@ -306,7 +318,8 @@ class VitableClient:
             "plan_year": plan_year,
             "coverage_effective_start_year": coverage_effective_start_year,
         }
-        return await self._list(path, params, Enrollment, limit, concurrent_pages)
+        expect = {"employee_id": employee_id, "status": status}
+        return await self._list(path, params, Enrollment, limit, concurrent_pages, expect)
 
     # --- plumbing ---------------------------------------------------------------
 
@@ -317,12 +330,49 @@ class VitableClient:
         model: type[M],
         limit: int,
         concurrent_pages: int | None,
+        expect: Mapping[str, object] | None = None,
     ) -> list[M]:
         window = self.concurrent_pages if concurrent_pages is None else concurrent_pages
         items = await collect_all(
-            self._page_fetcher(path, params), limit=limit, concurrent_pages=window, path=path
+            self._page_fetcher(path, params),
+            limit=limit,
+            concurrent_pages=window,
+            path=path,
+            max_pages=self.settings.max_list_pages,
         )
-        return [self._validate(model, item, "GET", path) for item in items]
+        return self._check_filter(self._validate_items(model, items, path), expect or {}, path)
+
+    def _validate_items(self, model: type[M], items: Sequence[Any], path: str) -> list[M]:
+        return [self._validate(model, item, "GET", path, item=n) for n, item in enumerate(items, 1)]
+
+    def _check_filter(self, items: list[M], expect: Mapping[str, object], path: str) -> list[M]:
+        """Every item of a filtered list must match the filter: a server that ignores a
+        filter (or mixes in other rows) would otherwise be trusted with a wrong list."""
+        wanted = {name: value for name, value in expect.items() if value is not None}
+        if not wanted:
+            return items
+        bad: list[str] = []
+        for item in items:
+            for name, value in wanted.items():
+                actual = getattr(item, name, None)
+                if actual != value:
+                    ident = server_text(getattr(item, "id", "?"), self._secret, limit=80)
+                    shown = server_text(actual, self._secret, limit=80)
+                    bad.append(f"{ident} ({name} {shown})")
+                    break
+        if bad:
+            filters = ", ".join(
+                f"{k}={server_text(v, self._secret, limit=80)}" for k, v in wanted.items()
+            )
+            listed = ", ".join(bad[:5]) + (f", … ({len(bad) - 5} more)" if len(bad) > 5 else "")
+            raise UnexpectedResponseError(
+                200,
+                f"{len(bad)} list item(s) do not match the filter {filters}: {listed}; "
+                "the server's list cannot be trusted, nothing was planned from it",
+                method="GET",
+                path=path,
+            )
+        return items
 
     def _page_fetcher(self, path: str, params: Params) -> FetchPage:
         base = {key: value for key, value in params.items() if value is not None}
@@ -332,18 +382,31 @@ class VitableClient:
 
         return fetch
 
-    def _validate(self, model: type[M], data: Any, method: str, path: str) -> M:
+    def _validate(
+        self, model: type[M], data: Any, method: str, path: str, *, item: int | None = None
+    ) -> M:
         try:
             return model.model_validate(data)
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(part) for part in first.get("loc", ())) or "(body)"
+            label = ""
+            if item is not None:
+                ident = data.get("id") if isinstance(data, dict) else None
+                named = f" ({server_text(ident, self._secret, limit=80)})" if ident else ""
+                label = f"item {item}{named}: "
+            got = ""
+            if "input" in first and not isinstance(first["input"], dict | list):
+                shown = server_text(
+                    jsonlib.dumps(first["input"], default=str), self._secret, limit=60
+                )
+                got = f", got {shown}"
             message = (
-                f"response does not match {model.__name__}: {where}: {first.get('msg')} "
-                f"({exc.error_count()} problem(s))"
+                f"response does not match {model.__name__}: {label}{where}: "
+                f"{first.get('msg')}{got} ({exc.error_count()} problem(s))"
             )
             raise UnexpectedResponseError(
-                200, redact(message, self._secret), method=method, path=path
+                200, server_text(message, self._secret, limit=600), method=method, path=path
             ) from None
 
     async def _request(
@@ -357,11 +420,12 @@ class VitableClient:
         """Send one logical request, retrying per the policy; return the decoded JSON."""
         payload = None if body is None else body.model_dump(mode="json", exclude_none=True)
         clean = {k: v for k, v in (params or {}).items() if v is not None}
+        first_started = perf_counter()
         try:
             async for attempt in self.retry_policy.retrying():
                 with attempt:
                     number = attempt.retry_state.attempt_number
-                    return await self._attempt(method, path, clean, payload, number)
+                    return await self._attempt(method, path, clean, payload, number, first_started)
         except RetrySignal as signal:
             raise signal.final from signal.__cause__
         raise AssertionError("unreachable: retry loop ended without a result")  # pragma: no cover
@@ -373,18 +437,32 @@ class VitableClient:
         params: dict[str, Any],
         payload: Any,
         attempt: int,
+        first_started: float,
     ) -> Any:
         shown = f"{path}?{httpx.QueryParams(params)}" if params else path
         async with self._gate.admit() as admitted_at:
             started = perf_counter()
             try:
-                response = await self._send(method, path, params, payload)
-            except httpx.TransportError as exc:
+                # One deadline for the whole exchange (connect, send, every read):
+                # httpx's timeouts are per operation, so a server dripping one byte
+                # at a time would otherwise never time out.
+                async with asyncio.timeout(self._timeout):
+                    response, body, complete = await self._send(method, path, params, payload)
+            except TimeoutError:
+                exc: httpx.RequestError = httpx.ReadTimeout(
+                    f"no complete response within {self._timeout:g} s"
+                )
+                elapsed = (perf_counter() - started) * 1000
+                self._record(method, shown, None, elapsed, attempt, "deadline")
+                raise self._transport_failure(method, path, exc, first_started) from None
+            except httpx.RequestError as exc:
                 elapsed = (perf_counter() - started) * 1000
                 self._record(method, shown, None, elapsed, attempt, type(exc).__name__)
-                raise self._transport_failure(method, path, exc) from exc
+                raise self._transport_failure(method, path, exc, first_started) from None
             elapsed = (perf_counter() - started) * 1000
         self._record(method, shown, response.status_code, elapsed, attempt, None)
+        if response.is_success and not complete:
+            raise self._too_large(method, path)
         if response.status_code == 429:
             delay = _retry_after(response.headers)
             if delay is not None and delay > self.retry_policy.max_retry_after:
@@ -393,23 +471,83 @@ class VitableClient:
         else:
             self._gate.answered()
         if response.is_success:
-            return self._decode(response, method, path)
-        raise self._status_failure(method, path, response)
+            return self._decode(response, body, method, path)
+        raise self._status_failure(method, path, response, body)
 
     async def _send(
         self, method: str, path: str, params: dict[str, Any], payload: Any
-    ) -> httpx.Response:
-        """One HTTP exchange on the least busy connection pool."""
+    ) -> tuple[httpx.Response, bytes, bool]:
+        """One HTTP exchange on the least busy connection pool: the response, its body
+        (read no further than the size cap) and whether the body was read whole."""
         index = min(range(len(self._pools)), key=self._in_flight.__getitem__)
         self._in_flight[index] += 1
         try:
-            return await self._pools[index].request(method, path, params=params, json=payload)
+            http = self._pools[index]
+            request = http.build_request(method, path, params=params, json=payload)
+            response = await http.send(request, stream=True)
+            try:
+                body, complete = await self._read_body(response)
+            finally:
+                await response.aclose()
+            return response, body, complete
         finally:
             self._in_flight[index] -= 1
 
-    def _transport_failure(self, method: str, path: str, exc: httpx.TransportError) -> Exception:
-        detail = redact(str(exc), self._secret)
-        reason = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+    async def _read_body(self, response: httpx.Response) -> tuple[bytes, bool]:
+        """Stream the body, stopping once it exceeds the cap (64 KiB for an error body,
+        which is only shown cut short; ``max_response_bytes`` otherwise)."""
+        cap = self._max_bytes if response.is_success else min(self._max_bytes, _MAX_ERROR_BODY)
+        declared = response.headers.get("content-length", "").strip()
+        if response.is_success and declared.isdigit() and int(declared) > cap:
+            return b"", False
+        buffer = bytearray()
+        async for chunk in response.aiter_bytes():
+            buffer += chunk
+            if len(buffer) > cap:
+                del buffer[cap:]
+                return bytes(buffer), False
+        return bytes(buffer), True
+
+    def _too_large(self, method: str, path: str) -> Exception:
+        limit = f"{self._max_bytes:,} bytes"
+        if method == "POST":
+            # The server answered 2xx: the create was most likely committed.
+            self.stats.outcome_unknown += 1
+            return OutcomeUnknownError(
+                method, path, f"the response body is larger than the {limit} limit"
+            )
+        return ResponseTooLargeError(
+            200,
+            f"the response body is larger than the {limit} limit (not read further); "
+            "raise ClientSettings.max_response_bytes (VITABLE_CONNECT_MAX_RESPONSE_BYTES) "
+            "if this is expected",
+            method=method,
+            path=path,
+        )
+
+    def _transport_failure(
+        self, method: str, path: str, exc: httpx.RequestError, first_started: float
+    ) -> Exception:
+        reason = describe_exception(exc, self._secret)
+        unreachable = unreachable_reason(exc)
+        if unreachable is not None:
+            why, may_retry = unreachable
+            failure = UnreachableError(
+                f"{method} {path}: cannot reach the API at {self.settings.base_url}: {why} "
+                f"({reason}). "
+                f"Check --base-url or {ENV_BASE_URL} (to try without an account, use "
+                "--sandbox)"
+            )
+            if may_retry and perf_counter() - first_started < UNREACHABLE_RETRY_SECONDS:
+                return RetrySignal(failure, None)
+            return failure
+        if not isinstance(exc, httpx.TransportError):
+            # Not a network failure (a body that cannot be decoded, too many redirects):
+            # a POST got an answer, so it may have been committed.
+            if method == "POST":
+                self.stats.outcome_unknown += 1
+                return OutcomeUnknownError(method, path, reason)
+            return TransportError(f"{method} {path}: could not complete the request ({reason})")
         decision = decide_transport_error(method, exc)
         if decision is Decision.UNKNOWN:
             self.stats.outcome_unknown += 1
@@ -419,8 +557,10 @@ class VitableClient:
             return RetrySignal(error, None)
         return error
 
-    def _status_failure(self, method: str, path: str, response: httpx.Response) -> Exception:
-        error = self._api_error(method, path, response)
+    def _status_failure(
+        self, method: str, path: str, response: httpx.Response, body: bytes
+    ) -> Exception:
+        error = self._api_error(method, path, response, body)
         decision = decide_status(method, response.status_code, response.headers)
         if decision is Decision.UNKNOWN:
             self.stats.outcome_unknown += 1
@@ -433,35 +573,41 @@ class VitableClient:
             return RetrySignal(error, delay)
         return error
 
-    def _api_error(self, method: str, path: str, response: httpx.Response) -> ApiError:
+    def _api_error(self, method: str, path: str, response: httpx.Response, body: bytes) -> ApiError:
+        """The typed error for a non-2xx answer. Every server-supplied text in it (the
+        reason phrase, message, app_error_code, trace_id) is redacted, stripped of
+        control characters and cut short before anything can print it."""
         status = response.status_code
-        message = f"HTTP {status} {response.reason_phrase}".strip()
+        phrase = server_text(response.reason_phrase, self._secret, limit=80)
+        message = f"HTTP {status} {phrase}".strip()
         app_error_code = trace_id = None
         try:
-            body = ErrorBody.model_validate(response.json())
+            error_body = ErrorBody.model_validate(jsonlib.loads(body))
         except (ValueError, ValidationError):
-            text = response.text.strip()
+            text = body.decode(response.encoding or "utf-8", errors="replace").strip()
             if text:
-                message = f"{message}: {text[:_MAX_ERROR_TEXT]}"
+                message = f"{message}: {server_text(text, self._secret, limit=_MAX_ERROR_TEXT)}"
         else:
-            message = body.message
-            app_error_code = body.app_error_code
-            trace_id = body.trace_id
+            message = server_text(error_body.message, self._secret, limit=_MAX_ERROR_TEXT)
+            if error_body.app_error_code:
+                app_error_code = server_text(error_body.app_error_code, self._secret, limit=64)
+            if error_body.trace_id:
+                trace_id = server_text(error_body.trace_id, self._secret, limit=128)
         cls = error_for_status(status)
         return cls(
             status,
-            redact(message, self._secret),
+            message,
             method=method,
             path=path,
             app_error_code=app_error_code,
             trace_id=trace_id,
         )
 
-    def _decode(self, response: httpx.Response, method: str, path: str) -> Any:
-        if response.status_code == 204 or not response.content:
+    def _decode(self, response: httpx.Response, body: bytes, method: str, path: str) -> Any:
+        if response.status_code == 204 or not body:
             return None
         try:
-            return jsonlib.loads(response.content)
+            return jsonlib.loads(body)
         except ValueError:
             raise UnexpectedResponseError(
                 response.status_code, "response body is not JSON", method=method, path=path

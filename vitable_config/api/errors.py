@@ -82,6 +82,10 @@ class UnexpectedResponseError(ApiError):
     """A 2xx response whose body is not the documented shape (bad JSON, missing fields)."""
 
 
+class ResponseTooLargeError(UnexpectedResponseError):
+    """A response body larger than ``ClientSettings.max_response_bytes`` (not read further)."""
+
+
 class _PlainUserError(UserError):
     """A user error whose text is the whole message (no located problems)."""
 
@@ -95,6 +99,10 @@ class _PlainUserError(UserError):
 class TransportError(_PlainUserError):
     """The request could not be completed (connection refused, DNS, TLS) and
     definitely did not reach the server's write path (safe to retry a GET/PUT)."""
+
+
+class UnreachableError(TransportError):
+    """The API's host cannot be reached at all (connection refused, unknown host)."""
 
 
 class OutcomeUnknownError(_PlainUserError):

@@ -7,10 +7,17 @@ Note the asymmetry: requests say ``open_enrollment_start``/``_end``; responses s
 Response models allow unknown extra fields (the API may add fields); request
 models forbid them (we must never send a field the API does not define).
 These models are shared by the client and the sandbox server.
+
+Response models are **strict**: a server that sends ``true``, ``"4500"`` or
+``4500.0`` for a number of cents, ``1`` for a boolean or a Unix time for a date
+is wrong, and its answer is refused rather than coerced (``true`` would have been
+one cent). JSON has no date type, so dates and timestamps are the one allowance:
+an ISO 8601 string (``YYYY-MM-DD`` for a date), never a number.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated
 
@@ -44,8 +51,47 @@ __all__ = [
 ]
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _wire_date(value: object) -> object:
+    """A response date: a ``date`` (the sandbox's own objects) or a JSON string
+    ``YYYY-MM-DD``; never a number, a timestamp or another date spelling."""
+    if isinstance(value, datetime):
+        raise ValueError("expected a date YYYY-MM-DD, not a timestamp")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return date.fromisoformat(value)  # ValueError for 2027-02-30
+    raise ValueError(f"expected a date written as a JSON string YYYY-MM-DD, got {_kind(value)}")
+
+
+def _wire_datetime(value: object) -> object:
+    """A response timestamp: a ``datetime`` or an ISO 8601 JSON string; never a number."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value) and len(value) > 10:
+        return datetime.fromisoformat(value)  # ValueError for a malformed timestamp
+    raise ValueError(f"expected an ISO 8601 timestamp as a JSON string, got {_kind(value)}")
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "another string"
+    return f"a JSON {type(value).__name__}" if value is not None else "null"
+
+
+WireDate = Annotated[date, BeforeValidator(_wire_date)]
+WireDatetime = Annotated[datetime, BeforeValidator(_wire_datetime)]
+
+
 class ResponseModel(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=False)
+    # strict: no bool/str/float -> int, no str -> bool, no number -> date (WireDate).
+    model_config = ConfigDict(extra="allow", frozen=False, strict=True)
 
 
 def _date_not_number(value: object) -> object:
@@ -81,10 +127,10 @@ class BenefitProduct(ResponseModel):
     id: str
     active: bool
     category: Category
-    created_at: datetime
+    created_at: WireDatetime
     name: str
     product_code: ProductCode
-    updated_at: datetime
+    updated_at: WireDatetime
     carrier_name: str | None = None
     description: str | None = None
 
@@ -144,13 +190,13 @@ class PlanYear(ResponseModel):
     id: str
     benefit_product_id: str
     employer_id: str
-    coverage_start: date
-    coverage_end: date
-    open_enrollment_start_date: date
-    open_enrollment_end_date: date
+    coverage_start: WireDate
+    coverage_end: WireDate
+    open_enrollment_start_date: WireDate
+    open_enrollment_end_date: WireDate
     status: PlanYearStatus
-    created_at: datetime
-    updated_at: datetime
+    created_at: WireDatetime
+    updated_at: WireDatetime
     contribution_classes: list[ContributionClass]
     plans: list[CarrierPlan] = Field(default_factory=list)
 
@@ -181,8 +227,8 @@ class Employer(ResponseModel):
     name: str
     legal_name: str
     organization_id: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: WireDatetime
+    updated_at: WireDatetime
     address: Address | None = None
     ein: str | None = None
     eligibility_policy_id: str | None = None
@@ -210,13 +256,13 @@ class EligibilityPolicy(ResponseModel):
     id: str
     employer_id: str
     name: str
-    effective_date: date
+    effective_date: WireDate
     rules: list[EligibilityRule]
     active: bool
     description: str | None = None
     replaced_policy_id: str | None = None
-    created_at: datetime
-    updated_at: datetime
+    created_at: WireDatetime
+    updated_at: WireDatetime
 
 
 # --- enrollments --------------------------------------------------------------
@@ -232,13 +278,13 @@ class EnrolledDependent(ResponseModel):
 class Enrollment(ResponseModel):
     id: str
     benefit_product_id: str
-    created_at: datetime
+    created_at: WireDatetime
     employee_id: str
     plan_year_id: str
     status: EnrollmentStatus
-    updated_at: datetime
-    coverage_end_date: date | None = None
-    coverage_start_date: date | None = None
+    updated_at: WireDatetime
+    coverage_end_date: WireDate | None = None
+    coverage_start_date: WireDate | None = None
     coverage_tier: CoverageTier | None = None
     decision: str | None = None
     employee_contribution_cents: int | None = None

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import email.utils
 import enum
+import socket
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -203,3 +204,32 @@ def decide_transport_error(method: str, exc: Exception) -> Decision:
     if isinstance(exc, httpx.TransportError):
         return Decision.RETRY if is_idempotent(method) else Decision.UNKNOWN
     return Decision.FAIL
+
+
+def _causes(exc: BaseException, depth: int = 6) -> list[BaseException]:
+    chain: list[BaseException] = []
+    cause: BaseException | None = exc
+    while cause is not None and len(chain) < depth:
+        chain.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    return chain
+
+
+def unreachable_reason(exc: BaseException) -> tuple[str, bool] | None:
+    """Why the API's host cannot be reached at all, and whether a quick retry may help:
+    ``("connection refused", True)``, ``("unknown host", False)``; None for other failures.
+
+    Nothing was sent in either case. A refused connection may be a server restarting,
+    so it gets a few quick retries (see ``VitableClient``); a name that does not
+    resolve gets none, unless the resolver itself failed temporarily.
+    """
+    if not isinstance(exc, httpx.ConnectError):
+        return None
+    for cause in _causes(exc)[1:]:
+        if isinstance(cause, socket.gaierror):
+            if cause.errno == socket.EAI_AGAIN:
+                return "the host name could not be resolved (temporary DNS failure)", True
+            return "unknown host", False
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused", True
+    return None

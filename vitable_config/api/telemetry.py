@@ -12,17 +12,12 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from vitable_config.api.redaction import REDACTED, redact
+
+__all__ = ["HTTP_LOGGER_NAME", "REDACTED", "ClientStats", "OnRequest", "RequestRecord", "redact"]
+
 HTTP_LOGGER_NAME = "vitable_config.http"
 http_logger = logging.getLogger(HTTP_LOGGER_NAME)
-
-REDACTED = "[REDACTED]"
-
-
-def redact(text: str, secret: str) -> str:
-    """Replace every occurrence of ``secret`` in ``text``."""
-    if not secret:
-        return text
-    return text.replace(secret, REDACTED)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import click
 
 from vitable_config.api.client import VitableClient
+from vitable_config.api.redaction import redact
 from vitable_config.api.settings import ENV_API_KEY, ENV_BASE_URL, ClientSettings
 from vitable_config.cli.variables import var_options as _var_options
 from vitable_config.cli.variables import variables_from as _variables_from
@@ -177,8 +178,9 @@ class _RedactFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if self._secret:
             text = record.getMessage()
-            if self._secret in text:
-                record.msg, record.args = text.replace(self._secret, "[REDACTED]"), ()
+            clean = redact(text, self._secret)
+            if clean != text:
+                record.msg, record.args = clean, ()
         return True
 
 

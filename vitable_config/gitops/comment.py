@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from vitable_config import __version__
+from vitable_config.api.redaction import redact as shared_redact
+from vitable_config.api.redaction import strip_controls
 from vitable_config.engine.render.markdown import DEFAULT_MAX_CHARS as DEFAULT_MAX_CHARS
 from vitable_config.engine.render.markdown import TITLE as PLAN_TITLE
 from vitable_config.errors import UserError
@@ -62,11 +64,9 @@ def marker_for(key: str | None = None) -> str:
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """Replace every secret value (of 4+ characters) in ``text`` by ``***``."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return text
+    """Replace every secret value (of 4+ characters; any case, URL-encoded or
+    JSON-escaped) in ``text`` by ``***``: :func:`vitable_config.api.redaction.redact`."""
+    return shared_redact(text, tuple(secrets), marker="***")
 
 
 def _strip_plan_title(markdown: str) -> str:
@@ -85,7 +85,8 @@ def _fenced(text: str) -> str:
 
 
 def _log_block(run: PlanRun, secrets: Sequence[str]) -> str:
-    log = redact(run.log, secrets).strip()
+    # The log is the CLI's stderr: no terminal control sequences in a comment.
+    log = strip_controls(redact(run.log, secrets), newlines=True).strip()
     if not log:
         if run.outcome is PlanOutcome.ERROR and not run.markdown.strip():
             return "_The plan step printed no messages; see the job log._"

@@ -54,6 +54,9 @@ else
   : > "$outdir/plan.md"
 fi
 echo "$code" > "$outdir/exit-code"
+# Defence in depth: the CLI redacts the key from every server-supplied text, but these
+# files are uploaded as artifacts, where GitHub's log masking does not apply.
+"$PYTHON" -m vitable_config.api.redaction "$outdir/stderr.log" "$outdir/plan.md" 2> /dev/null || true
 
 # Show everything in the job log, and the plan in the job summary.
 cat "$outdir/plan.md"

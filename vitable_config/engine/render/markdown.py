@@ -9,11 +9,11 @@ summary) and saying how many were omitted and how to see the full plan.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from vitable_config.engine.model import Plan, PlanYearChange
+from vitable_config.engine.render.escape import fence_line, html_text, md_code, md_text
 from vitable_config.engine.render.labels import (
     SYMBOLS,
     coverage_label,
@@ -34,7 +34,7 @@ def _plain(text: str, **_kwargs: object) -> str:
 
 
 def _fence(lines: Iterable[str]) -> str:
-    body = "\n".join(lines).replace("```", "ʼʼʼ")
+    body = "\n".join(fence_line(line) for line in lines)
     return f"```diff\n{body}\n```"
 
 
@@ -55,10 +55,10 @@ def _blocked_entry(change: PlanYearChange) -> str:
     reason = change.blocked_reason or ""
     if change.blocked_since and change.blocked_since.isoformat() not in reason:
         since = f" (since {change.blocked_since.isoformat()})"
-    live = f" `{change.live_id}` ({change.live_status})" if change.live_id else ""
+    live = f" {md_code(change.live_id)} ({md_text(change.live_status)})" if change.live_id else ""
     head = (
-        f"- **{html.escape(employer_label(change))}** `{product_label(change)}` "
-        f"{coverage_label(change)}{live}: {html.escape(reason)}{since}"
+        f"- **{md_text(employer_label(change))}** {md_code(product_label(change))} "
+        f"{md_text(coverage_label(change))}{live}: {md_text(reason)}{since}"
     )
     if not change.changes:
         return head
@@ -78,7 +78,7 @@ def _employer_section(changes: list[PlanYearChange]) -> str:
         )
         if part
     )
-    summary = f"<b>{html.escape(employer_label(changes[0]))}</b>: {counts}"
+    summary = f"<b>{html_text(employer_label(changes[0]))}</b>: {counts}"
     lines: list[str] = []
     for change in changes:
         lines.extend(_change_lines(change))
@@ -152,13 +152,13 @@ def render_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
 
     if plan.reach:
         budget.add("### Reach of template and rollout changes")
-        budget.add("\n".join(f"- {reach_line(r)}" for r in plan.reach), "reach lists")
+        budget.add("\n".join(f"- {md_text(reach_line(r))}" for r in plan.reach), "reach lists")
 
     warnings = list(plan.warnings) + _grouped_change_warnings(plan.changes)
     if warnings:
         budget.add(f"### Warnings ({len(warnings):,})")
         for i, warning in enumerate(warnings):
-            budget.add(f"- {html.escape(warning)}", "warnings", sep="\n\n" if i == 0 else "\n")
+            budget.add(f"- {md_text(warning)}", "warnings", sep="\n\n" if i == 0 else "\n")
 
     by_employer: dict[str, list[PlanYearChange]] = {}
     for change in plan.changes:
@@ -172,8 +172,8 @@ def render_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     unmanaged = [c for c in plan.changes if c.action == "unmanaged"]
     if unmanaged:
         rows = [
-            f"- `{c.live_id}` {c.key.employer_id} `{product_label(c)}` "
-            f"{c.key.coverage_start.isoformat()} ({c.live_status})"
+            f"- {md_code(c.live_id)} {md_text(c.key.employer_id)} {md_code(product_label(c))} "
+            f"{c.key.coverage_start.isoformat()} ({md_text(c.live_status)})"
             for c in unmanaged
         ]
         budget.add(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from vitable_config.engine.model import FieldChange, Plan, PlanYearChange
+from vitable_config.engine.render.escape import one_line
 from vitable_config.engine.render.labels import (
     SYMBOLS,
     coverage_label,
@@ -41,6 +42,7 @@ def field_change_line(fc: FieldChange, style: Style) -> str:
         text = f"- {label}: {value_label(fc.path, fc.before)} (removed)"
     else:
         text = f"~ {label}: {value_label(fc.path, fc.before)} → {value_label(fc.path, fc.after)}"
+    text = one_line(text)  # live values (employment names) come from the server
     source = source_label(fc.source)
     if source:
         text += "  " + style(f"# from {source}", dim=True)
@@ -55,13 +57,13 @@ def change_block(change: PlanYearChange, style: Style) -> list[str]:
     )
     if change.live_id:
         header += f"  [{change.live_id}, {change.live_status}]"
-    lines = [style(header, fg=color, bold=True)]
+    lines = [style(one_line(header), fg=color, bold=True)]
     if change.action == "blocked":
-        lines.append("    " + style(f"blocked: {change.blocked_reason}", fg="red"))
+        lines.append("    " + style(one_line(f"blocked: {change.blocked_reason}"), fg="red"))
         if change.blocked_since:
             lines.append(f"    since: {change.blocked_since.isoformat()}")
     lines.extend("    " + field_change_line(fc, style) for fc in change.changes)
-    lines.extend("    " + style(f"warning: {w}", fg="yellow") for w in change.warnings)
+    lines.extend("    " + style(one_line(f"warning: {w}"), fg="yellow") for w in change.warnings)
     return lines
 
 
@@ -75,10 +77,10 @@ def render_text(plan: Plan, *, style: Style | None = None) -> str:
             lines.extend(change_block(change, style))
     if plan.reach:
         lines += ["", style("Reach of template and rollout changes:", bold=True)]
-        lines.extend(f"  {reach_line(r)}" for r in plan.reach)
+        lines.extend(f"  {one_line(reach_line(r))}" for r in plan.reach)
     if plan.warnings:
         lines += ["", style("Warnings:", fg="yellow", bold=True)]
-        lines.extend(f"  {w}" for w in plan.warnings)
+        lines.extend(f"  {one_line(w)}" for w in plan.warnings)
     unmanaged = [c for c in plan.changes if c.action == "unmanaged"]
     if unmanaged:
         lines += [
@@ -86,8 +88,10 @@ def render_text(plan: Plan, *, style: Style | None = None) -> str:
             style("Unmanaged (in managed employers/products, not in config; never touched):"),
         ]
         lines.extend(
-            f"  {c.live_id}  {c.key.employer_id} {product_label(c)} "
-            f"{c.key.coverage_start.isoformat()}  {c.live_status}"
+            one_line(
+                f"  {c.live_id}  {c.key.employer_id} {product_label(c)} "
+                f"{c.key.coverage_start.isoformat()}  {c.live_status}"
+            )
             for c in unmanaged
         )
     if not plan.has_changes and not plan.has_blocked:
