@@ -134,11 +134,13 @@ def api_from(kwargs: dict[str, Any]) -> ApiOptions:
 
 @dataclass(frozen=True, slots=True)
 class ApiConnection:
-    """Where a command talks to: client settings, the base URL plans record, the date."""
+    """Where a command talks to: client settings, the base URL plans record, and the
+    date when it is known up front (the embedded sandbox's clock); None: the API's
+    own date (its Date header) is used, the local date only when it gives none."""
 
     settings: ClientSettings
     label: str
-    today: date
+    today: date | None
 
 
 @contextmanager
@@ -158,7 +160,7 @@ def connect(opts: ApiOptions) -> Iterator[ApiConnection]:
         api_key=opts.api_key, base_url=opts.base_url, insecure=opts.insecure
     )
     with verbose_logging(opts.verbose, settings.api_key.get_secret_value()):
-        yield ApiConnection(settings, settings.base_url, date.today())
+        yield ApiConnection(settings, settings.base_url, None)
 
 
 def make_client(target: ApiConnection, opts: ApiOptions) -> VitableClient:
