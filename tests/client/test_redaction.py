@@ -198,3 +198,22 @@ def test_scrubbing_ci_artifacts_in_place(tmp_path: Path, monkeypatch: pytest.Mon
     assert main([str(log), str(clean), str(root / "missing.log")]) == 0
     assert log.read_text(encoding="utf-8") == f"error: 403 [bad_key_{REDACTED}]\n"
     assert clean.read_text(encoding="utf-8") == "nothing to hide\n"
+
+
+def test_a_crash_log_never_holds_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The crash log recorded the command line: `--api-key KEY` went into it as typed.
+    from vitable_config.cli.exits import CRASH_LOG_ENV, write_crash_log
+
+    env_key = "vc_env_" + KEY[::-1]
+    monkeypatch.setenv(CRASH_LOG_ENV, str(tmp_path / "crash.log"))
+    monkeypatch.setenv("VITABLE_CONNECT_API_KEY", env_key)
+    try:
+        raise RuntimeError(f"bug near {quote(KEY, safe='')} and {env_key.upper()}")
+    except RuntimeError as exc:
+        path = write_crash_log(exc, ["plan", "cfg", "--api-key", KEY, f"--api-key={KEY}"])
+    assert path is not None
+    text = path.read_text(encoding="utf-8")
+    assert "RuntimeError" in text and "--api-key ***" in text
+    for secret in (KEY, env_key):
+        assert secret.lower() not in text.lower()
+        assert quote(secret, safe="").lower() not in text.lower()

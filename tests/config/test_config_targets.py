@@ -28,10 +28,12 @@ def test_csv_columns_become_variables(tmp_path: Path) -> None:
     )
     write(tmp_path, "emps2.csv", "employer_id,ee_employer_cents\nempr_r003,12.50\n")
     path = config(tmp_path, rollout("{csv: emps.csv}"), rollout("{csv: emps2.csv}", "w2"))
-    # "2.5e3" is text, so arithmetic on it fails at the row's value; 12.5 is a float
+    # "2.5e3" is text, so arithmetic on it fails at the row's value; 12.50 is a decimal
+    # (a number for arithmetic), never an amount by itself: refused as written
     text = errors(path)
     assert "empr_r002 via rollout wave-1" in text
-    assert "empr_r003 via rollout w2" in text and "got 12.5" in text
+    assert "empr_r003 via rollout w2" in text and "got '12.50'" in text
+    assert 'write "$12.50" (dollars) or 1250 (cents)' in text
     write(tmp_path, "emps.csv", "employer_id,ee_employer_cents\nempr_r001,38000\nempr_r002,2\n")
     write(tmp_path, "emps2.csv", "employer_id,ee_employer_cents\nempr_r003,7\n")
     state = load(path)

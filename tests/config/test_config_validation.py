@@ -299,9 +299,10 @@ def test_yaml_boolean_key_must_be_quoted(tmp_path: Path) -> None:
         """
 defaults:
   contribution_classes:
-    yes: {EE: {employee: 1, employer: 1}}
+    true: {EE: {employee: 1, employer: 1}}
 """,
     )
+    # YAML 1.2-style: only true/false are booleans (`yes:` is the text 'yes')
     text = errors(path)
     assert f"{path}:3:5: error: expected a text key, got bool True" in text
     assert "hint: quote it" in text

@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -81,6 +81,7 @@ class FakeApi:
         self.forbidden_employers: set[str] = set()  # plan-year lists for these answer 403
         self.by_route: Counter[str] = Counter()
         self.settings = _Settings()
+        self.server_date: date | None = None
 
     @property
     def plan_years(self) -> list[PlanYear]:

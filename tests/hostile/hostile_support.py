@@ -30,8 +30,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import yaml
+
 REPO = Path(__file__).resolve().parents[2]
 QUICKSTART = REPO / "examples" / "quickstart"
+# The quick start's own dates (they move so the example never goes stale).
+_DEFAULTS = yaml.safe_load((QUICKSTART / "vitable.yaml").read_text(encoding="utf-8"))["defaults"]
+COVERAGE_START = str(_DEFAULTS["coverage"]["start"])
+COVERAGE_END = str(_DEFAULTS["coverage"]["end"])
+OE_START = str(_DEFAULTS["open_enrollment"]["start"])
+OE_END = str(_DEFAULTS["open_enrollment"]["end"])
 EMPLOYER = "empr_acme"
 PRODUCTS = {"MEC": "bprd_mec", "VD": "bprd_dental"}
 STAMP = "2026-01-01T00:00:00Z"
@@ -66,8 +74,8 @@ def plan_year(
     product_id: str = "bprd_mec",
     *,
     employer_id: str = EMPLOYER,
-    start: str = "2027-01-01",
-    end: str = "2027-12-31",
+    start: str = COVERAGE_START,
+    end: str = COVERAGE_END,
     classes: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     if classes is None:
@@ -78,8 +86,8 @@ def plan_year(
         "employer_id": employer_id,
         "coverage_start": start,
         "coverage_end": end,
-        "open_enrollment_start_date": "2026-12-01",
-        "open_enrollment_end_date": "2026-12-15",
+        "open_enrollment_start_date": OE_START,
+        "open_enrollment_end_date": OE_END,
         "status": "draft",
         "created_at": STAMP,
         "updated_at": STAMP,

@@ -24,6 +24,8 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 from hostile_support import (
+    COVERAGE_END,
+    COVERAGE_START,
     EMPLOYER,
     REPO,
     HostileServer,
@@ -90,7 +92,7 @@ def fails_with(run: Run, pattern: str) -> None:
 
 
 def test_a_page_repeating_page_one_stops_the_plan(key: str) -> None:
-    # Page 2 repeats page 1; the real 2027 plan year is on page 3. It used to stop
+    # Page 2 repeats page 1; the real plan year is on page 3. It used to stop
     # silently after page 2 and plan a create of the plan year that exists.
     def route(request: Request) -> Reply | None:
         if request.path != MEC_LIST:
@@ -327,7 +329,7 @@ def test_server_strings_are_escaped_in_the_markdown_plan(key: str) -> None:
     lines = blocks[0].splitlines()
     assert not any(line.startswith(("## fake", "+ create\n", "@")) for line in lines)
     assert [line for line in lines if line.startswith("+ create")] == [
-        "+ create VD 2027-01-01 → 2027-12-31"
+        f"+ create VD {COVERAGE_START} → {COVERAGE_END}"
     ]
     # No mention or bare link outside code: GitHub would notify or link them.
     outside = re.sub(r"<code>.*?</code>|<pre>.*?</pre>", "", rendered, flags=re.DOTALL)

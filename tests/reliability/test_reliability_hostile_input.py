@@ -5,7 +5,11 @@ time: a 50 MB file, alias bombs, binary junk, deep nesting, symlink loops) must:
 
 * exit 1, with no traceback and no exception escaping ``main``;
 * print at least one ``FILE:LINE[:COL]: error: ...`` naming a file of the case;
-* say something about the right problem (a word list per case family);
+* say something about the right problem (a word list per case family): among them
+  YAML 1.1 numbers where cents are expected (``cents_octal_*``, ``cents_hex``,
+  ``cents_sexagesimal``, ``cents_underscore``, ``cents_plus_sign``, ``cents_yes``,
+  ``csv_*_cell``), confusable or case-duplicate names (``name_*``), a product code and
+  id mixed for one employer (``identity_*``) and template bombs (``jinja_budget_*``);
 * send no POST or PUT to the sandbox (its request log).
 """
 
@@ -35,9 +39,13 @@ EXPECTED_WORDS: dict[str, str] = {
     "dupyear_": r"twice|two plan years|rollouts",
     "enc_": r"UTF-8|binary|UTF-16|UTF-32",
     "gen_": r".",  # generated cases state their own pattern
+    "identity_": r"names benefit products both by code \(MEC.*\) and by id \(bprd_",
+    "jinja_budget_": r"longer than|larger than|too much work|too complex|nests too deeply|"
+    r"repetition would exceed",
     "jinja_escape_": r"not allowed|undefined|No filter|syntax error",
     "jinja_syntax_": r"Jinja syntax error",
     "key_": r"unknown key|missing required key",
+    "name_": r"contains U\+[0-9A-F]{4}|only by case|is not a valid name",
     "overlap_": r"overlaps",
     "tag_": r"YAML tag .* is not allowed",
     "type_": r"expected|unknown family status|at least 1 character|has no",

@@ -19,6 +19,8 @@ from __future__ import annotations
 import asyncio
 import json as jsonlib
 from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import UTC, date
+from email.utils import parsedate_to_datetime
 from time import perf_counter
 from types import TracebackType
 from typing import Any, TypeVar
@@ -136,6 +138,7 @@ class VitableClient:
         self.concurrent_pages = max(1, concurrent_pages)
         self.stats = ClientStats()
         self._on_request = on_request
+        self._server_date: date | None = None
         # adaptive_rate: learn the server's rate from 429s and pace requests to it
         # (see vitable_config.api.ratelimit); off only for tests of raw 429 handling.
         self._gate = RequestGate(
@@ -196,6 +199,12 @@ class VitableClient:
     async def aclose(self) -> None:
         for http in self._pools:
             await http.aclose()
+
+    @property
+    def server_date(self) -> date | None:
+        """The API's date, from the ``Date`` header of its latest response (None until a
+        response carried a readable one). Lock warnings use it, not the local clock."""
+        return self._server_date
 
     @property
     def learned_rate(self) -> float | None:
@@ -579,6 +588,7 @@ class VitableClient:
                 raise self._transport_failure(method, path, exc, first_started) from None
             elapsed = (perf_counter() - started) * 1000
         self._record(method, shown, response.status_code, elapsed, attempt, None)
+        self._note_date(response.headers.get("date"))
         if response.is_success and not complete:
             raise self._too_large(method, path, response.status_code)
         if response.status_code == 429:
@@ -591,6 +601,17 @@ class VitableClient:
         if response.is_success:
             return response.status_code, self._decode(response, body, method, path)
         raise self._status_failure(method, path, response, body)
+
+    def _note_date(self, header: str | None) -> None:
+        if not header:
+            return
+        try:
+            stamp = parsedate_to_datetime(header)
+        except (TypeError, ValueError, IndexError):
+            return  # an unreadable Date header is ignored, never trusted
+        if stamp.tzinfo is not None:
+            stamp = stamp.astimezone(UTC)
+        self._server_date = stamp.date()
 
     async def _send(
         self, method: str, path: str, params: dict[str, Any], payload: Any

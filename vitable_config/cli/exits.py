@@ -47,12 +47,19 @@ def crash_log_path() -> Path:
     return Path(base) / "vitable-config" / "crash.log"
 
 
-def _redact_secrets(text: str) -> str:
-    """Remove the API key (from the environment) from ``text``."""
-    key = os.environ.get("VITABLE_CONNECT_API_KEY")
-    if key and len(key) >= 4:
-        text = text.replace(key, "***")
-    return text
+def _redact_secrets(text: str, argv: Sequence[str] | None = None) -> str:
+    """Remove the API key (from the environment or ``--api-key`` in ``argv``) from
+    ``text``, in any case or encoding (:func:`vitable_config.api.redaction.redact`)."""
+    from vitable_config.api.redaction import redact
+
+    keys = [os.environ.get("VITABLE_CONNECT_API_KEY", "")]
+    args = list(argv or ())
+    for i, arg in enumerate(args):
+        if arg == "--api-key" and i + 1 < len(args):
+            keys.append(args[i + 1])
+        elif arg.startswith("--api-key="):
+            keys.append(arg.removeprefix("--api-key="))
+    return redact(text, [k.strip() for k in keys if k.strip()], marker="***")
 
 
 def write_crash_log(exc: BaseException, argv: Sequence[str] | None) -> Path | None:
@@ -68,7 +75,7 @@ def write_crash_log(exc: BaseException, argv: Sequence[str] | None) -> Path | No
         f"python: {sys.version.split()[0]} on {platform.platform()}\n"
         f"command: {args}\n\n{body}"
     )
-    text = _redact_secrets(text)
+    text = _redact_secrets(text, argv if argv is not None else sys.argv[1:])
     path = crash_log_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

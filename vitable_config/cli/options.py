@@ -148,11 +148,13 @@ def api_from(kwargs: dict[str, Any]) -> ApiOptions:
 
 @dataclass(frozen=True, slots=True)
 class ApiConnection:
-    """Where a command talks to: client settings, the base URL plans record, the date."""
+    """Where a command talks to: client settings, the base URL plans record, and the
+    date when it is known up front (the embedded sandbox's clock); None: the API's
+    own date (its Date header) is used, the local date only when it gives none."""
 
     settings: ClientSettings
     label: str
-    today: date
+    today: date | None
     # One dialect per run: every client of the run (plan, then apply) shares it.
     dialect: DialectState
 
@@ -179,9 +181,7 @@ def connect(opts: ApiOptions) -> Iterator[ApiConnection]:
         api_dialect=opts.api_dialect,
     )
     with verbose_logging(opts.verbose, settings.api_key.get_secret_value()):
-        yield ApiConnection(
-            settings, settings.base_url, date.today(), DialectState(settings.api_dialect)
-        )
+        yield ApiConnection(settings, settings.base_url, None, DialectState(settings.api_dialect))
 
 
 def make_client(target: ApiConnection, opts: ApiOptions) -> VitableClient:

@@ -9,6 +9,7 @@ import click
 
 from vitable_config.cli.variables import var_options, variables_from
 from vitable_config.config import load_config
+from vitable_config.config.names import employment_warnings
 from vitable_config.desired import DesiredState
 from vitable_config.errors import EXIT_ERROR, EXIT_OK, Problem, UserError
 
@@ -49,7 +50,10 @@ def _report(paths: tuple[str, ...], kwargs: dict[str, Any]) -> tuple[dict[str, A
         "plan_years": len(state.plan_years),
         "employers": len(state.employer_ids),
         "files": list(state.files),
-        "problems": [],
+        "problems": [
+            problem_to_dict(Problem(w.message, w.location, None, w.hint), "warning")
+            for w in employment_warnings(state.plan_years)
+        ],
     }
     return report, EXIT_OK
 
@@ -91,5 +95,7 @@ def command(paths: tuple[str, ...], fmt: str, **kwargs: Any) -> int:
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
         return code
     state = load_config(list(paths), variables_from(kwargs))
+    for warning in employment_warnings(state.plan_years):
+        click.echo(warning.format(), err=True)
     click.echo(_summary(state))
     return EXIT_OK

@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from vitable_config.config.identity_checks import check_product_identity
 from vitable_config.config.jinja import Renderer, TemplateFailure
 from vitable_config.config.layers import (
     _UNSET,
@@ -28,12 +29,11 @@ from vitable_config.config.layers import (
 from vitable_config.config.models import check_product, check_status
 from vitable_config.config.problems import ProblemList
 from vitable_config.config.schema_errors import suggest
-from vitable_config.config.sources import (
-    Document,
+from vitable_config.config.sources import Document, load_documents
+from vitable_config.config.targets import (
     Target,
     file_targets,
     list_targets,
-    load_documents,
     read_csv_targets,
 )
 from vitable_config.config.values import is_template, parse_cents, parse_date
@@ -75,6 +75,12 @@ class _Pending:
     rollout: str | None = None
     overridden_at: SourceLocation | None = None
     hint: str | None = None  # shown when fields are missing
+    # Where a variable's value was written when that is a CSV cell (file:ROW:COL), so a
+    # bad cell is reported at the cell rather than at the expression that used it.
+    variable_cells: dict[str, SourceLocation] = field(default_factory=dict)
+    # Missing fields here follow from an earlier root cause (the rollout this plan year
+    # overrides has an unknown template): not reported again.
+    incomplete_is_secondary: bool = False
 
 
 @dataclass(slots=True)
@@ -186,11 +192,20 @@ class _PlanYearBuilder:
         self.renderer = Renderer()
         self.defaults = flatten(combined.defaults, "defaults", None)
         self.planned: dict[PlanYearKey, _Pending] = {}
+        # Employers of rollouts whose template is unknown (see add_rollout).
+        self.orphaned: set[str] = set()
         self.extra_files: list[str] = []
 
     # -- values -------------------------------------------------------------
 
-    def value(self, path: FieldPath, entry: Entry, variables: dict[str, Any], context: str) -> Any:
+    def value(
+        self,
+        path: FieldPath,
+        entry: Entry,
+        variables: dict[str, Any],
+        context: str,
+        cells: dict[str, SourceLocation] | None = None,
+    ) -> Any:
         if entry.parsed is not _UNSET:
             return entry.parsed
         raw = entry.value
@@ -207,6 +222,18 @@ class _PlanYearBuilder:
             try:
                 return convert(rendered, True)
             except ValueError as exc:
+                names = self.renderer.variables_of(raw)
+                cell = cells.get(names[0]) if cells and len(names) == 1 else None
+                if cell is not None:  # the value is one CSV cell: report it there
+                    self.problems.add(
+                        Problem(
+                            f"{names[0]}: {exc} (used for {yaml_name(path)} at {where})",
+                            cell,
+                            context,
+                            "fix the cell in the CSV file",
+                        )
+                    )
+                    return _FAILED
                 self.problems.add(
                     Problem(
                         f"{yaml_name(path)}: {exc} (rendered from {raw!r})",
@@ -314,6 +341,9 @@ class _PlanYearBuilder:
                     or f"defined templates: {', '.join(sorted(self.c.templates)) or 'none'}",
                 )
             )
+            # Its targets are still read (a bad CSV is a problem of its own), and the
+            # overrides of its employers are not reported as incomplete plan years.
+            self.orphaned.update(t.employer_id for t in self.targets(raw, doc))
             return
         base = merge(self.defaults, template.fragment, flatten(raw, "rollout", name))
         rollout_vars = dict(raw.get("variables") or {})
@@ -352,6 +382,7 @@ class _PlanYearBuilder:
                     )
                 )
                 continue
+            overridden = set(employer_vars) | set(self.cli_vars)
             self.planned[key] = _Pending(
                 target.employer_id,
                 base,
@@ -361,6 +392,7 @@ class _PlanYearBuilder:
                 label,
                 template.name,
                 name,
+                variable_cells={k: loc for k, loc in target.cells.items() if k not in overridden},
             )
 
     # -- employers ------------------------------------------------------------
@@ -431,6 +463,7 @@ class _PlanYearBuilder:
             pending = _Pending(
                 employer_id, own, variables, where, context, label, template_name, None
             )
+            pending.incomplete_is_secondary = employer_id in self.orphaned
             from_rollouts = [
                 f"{k.benefit_product} {k.coverage_start} (rollout {p.rollout})"
                 for k, p in self.planned.items()
@@ -453,7 +486,7 @@ class _PlanYearBuilder:
         for path, entry in pending.entries.items():
             value = entry.parsed  # the fast path: a literal already converted
             if value is _UNSET:
-                value = self.value(path, entry, variables, context)
+                value = self.value(path, entry, variables, context, pending.variable_cells)
             if value is _FAILED:
                 failed = True
             if path[0] == F.CLASSES:
@@ -463,6 +496,10 @@ class _PlanYearBuilder:
         missing = [
             f.yaml_name for f in F.REQUIRED if not f.in_key and f.path not in pending.entries
         ]
+        if pending.incomplete_is_secondary and (
+            missing or any(len(a) < len(F.CLASS_FIELDS) for a in classes.values())
+        ):
+            return None  # follows from the rollout's unknown template, reported once there
         if missing:
             self.problems.add(
                 Problem(
@@ -609,6 +646,7 @@ def _load(
         if built is not None:
             plan_years.append(built)
     builder.check_overlaps(plan_years)
+    problems.extend(check_product_identity(plan_years))
     problems.raise_if_any()
     plan_years.sort(key=lambda p: (p.employer_id, p.benefit_product, p.coverage_start))
     files = [d.display for d in docs] + builder.extra_files

@@ -15,7 +15,14 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, model_validator
 
 from vitable_config.config.jinja import syntax_error
-from vitable_config.config.values import is_template, parse_cents, parse_date
+from vitable_config.config.names import (
+    EMPLOYMENT_PATTERN,
+    MAX_NAME_LENGTH,
+    check_employment,
+    name_problem,
+    suspicious_characters,
+)
+from vitable_config.config.values import is_template, parse_cents, parse_date, show_value
 from vitable_config.domain.vocabulary import PLAN_YEAR_STATUSES, PRODUCT_CODES
 
 EMPLOYER_ID_PATTERN = r"^empr_[A-Za-z0-9_\-]+$"
@@ -25,6 +32,9 @@ VARIABLE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _EMPLOYER_ID = re.compile(EMPLOYER_ID_PATTERN)
 _PRODUCT_ID = re.compile(PRODUCT_ID_PATTERN)
 _VARIABLE = re.compile(VARIABLE_PATTERN)
+_NAME = re.compile(NAME_PATTERN)
+NAME_RULE = "letters, digits, '_', '.', '-' (starting with a letter or digit)"
+VARIABLE_RULE = "letters, digits and '_' (not starting with a digit)"
 
 JINJA_SCHEMA: dict[str, Any] = {"type": "string", "pattern": r"\{\{|\{%"}
 
@@ -32,20 +42,36 @@ JINJA_SCHEMA: dict[str, Any] = {"type": "string", "pattern": r"\{\{|\{%"}
 def _template_ok(value: str) -> bool:
     error = syntax_error(value)
     if error:
-        raise ValueError(f"{error} (in {value!r})")
+        raise ValueError(f"{error} (in {show_value(value)})")
     return True
 
 
 def check_employer_id(value: object) -> str:
-    if isinstance(value, str) and _EMPLOYER_ID.match(value):
+    if isinstance(value, str) and _EMPLOYER_ID.fullmatch(value):
         return value
-    raise ValueError(f"expected an employer id like empr_acme, got {value!r}")
+    odd = suspicious_characters(value) if isinstance(value, str) else []
+    extra = f" (it contains {', '.join(odd)})" if odd else ""
+    raise ValueError(f"expected an employer id like empr_acme, got {value!r}{extra}")
+
+
+def check_name(value: object) -> str:
+    """A template or rollout name (NFC, :data:`NAME_PATTERN`, at most 100 characters)."""
+    problem = name_problem(value, "name", _NAME, NAME_RULE)
+    if problem:
+        raise ValueError(problem)
+    assert isinstance(value, str)
+    return value
+
+
+def check_variable_name(value: object) -> str | None:
+    """Why ``value`` is not a valid variable name (``None`` when it is)."""
+    return name_problem(value, "variable name", _VARIABLE, VARIABLE_RULE)
 
 
 def check_product(value: object) -> str:
     if isinstance(value, str) and (
         value in PRODUCT_CODES
-        or _PRODUCT_ID.match(value)
+        or _PRODUCT_ID.fullmatch(value)
         or (is_template(value) and _template_ok(value))
     ):
         return value
@@ -83,11 +109,9 @@ def _variables(value: object) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError("expected a mapping of variable names to values")
     for key in value:
-        if not isinstance(key, str) or not _VARIABLE.match(key):
-            raise ValueError(
-                f"variable name {key!r} is not a valid name (letters, digits, _; "
-                "not starting with a digit)"
-            )
+        problem = check_variable_name(key)
+        if problem:
+            raise ValueError(problem)
     return value
 
 
@@ -157,7 +181,23 @@ Variables = Annotated[
     ),
 ]
 FamilyStatus = Literal["Unspecified", "EE", "ES", "EC", "EF"]
-Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=100)]
+Name = Annotated[
+    str,
+    PlainValidator(check_name),
+    WithJsonSchema({"type": "string", "pattern": NAME_PATTERN, "maxLength": MAX_NAME_LENGTH}),
+]
+EmploymentName = Annotated[
+    str,
+    PlainValidator(check_employment),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": EMPLOYMENT_PATTERN,
+            "maxLength": MAX_NAME_LENGTH,
+            "description": "Employment type: lower-case letters, digits and _, e.g. full_time",
+        }
+    ),
+]
 
 
 class _Model(BaseModel):
@@ -171,9 +211,7 @@ class Contribution(_Model):
     employer: Cents | None = Field(None, description="Employer's monthly contribution")
 
 
-ContributionClasses = dict[
-    Annotated[str, Field(min_length=1)], dict[FamilyStatus, Contribution | None] | None
-]
+ContributionClasses = dict[EmploymentName, dict[FamilyStatus, Contribution | None] | None]
 
 
 class Period(_Model):

@@ -5,6 +5,14 @@ from __future__ import annotations
 from vitable_config.errors import Problem, SourceLocation, UserError
 
 
+def position(problem: Problem) -> tuple[int, str, int, int]:
+    """Sort key: by file, line and column; problems without a place last (stable)."""
+    where = problem.location
+    if where is None:
+        return (1, "", 0, 0)
+    return (0, where.file, where.line, where.column)
+
+
 class ProblemList:
     """Collects problems; the same problem repeated for many employers is reported once."""
 
@@ -38,4 +46,4 @@ class ProblemList:
             if more and p.context:
                 p = Problem(p.message, p.location, f"{p.context} (and {more} more)", p.hint)
             out.append(p)
-        raise UserError.from_problems(out)
+        raise UserError.from_problems(sorted(out, key=position))

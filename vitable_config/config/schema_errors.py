@@ -31,6 +31,9 @@ _ENGLISH = {
 }
 
 
+_QUOTE_HINT = "quote it (in YAML, true/false, whole numbers and dates are not text unless quoted)"
+
+
 def _unwrap(tp: Any) -> Any:
     while True:
         origin = typing.get_origin(tp)
@@ -130,9 +133,10 @@ def _one(
             return Problem(
                 f"expected a text key, got {_type_name(actual)}",
                 where,
-                hint="quote it (in YAML, yes/no/on/off, numbers and dates are not text "
-                "unless quoted)",
+                hint=_QUOTE_HINT,
             )
+        if msg.startswith("expected a text key"):
+            return Problem(msg, where, hint=_QUOTE_HINT)
         return Problem(msg, where)
     parent = _walk(data, loc[:-1]) if loc else None
     last = loc[-1] if loc else None

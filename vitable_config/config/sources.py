@@ -9,10 +9,8 @@ never read as config documents.
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,22 +20,17 @@ from vitable_config.config.models import (
     EMPLOYER_ID_PATTERN,
     VARIABLE_PATTERN,
     ConfigDocument,
-    EmployerFile,
 )
+from vitable_config.config.names import check_documents
 from vitable_config.config.schema_errors import problems_from_validation
 from vitable_config.config.yaml_loader import (
-    MAX_CSV_BYTES,
     LocDict,
-    LocList,
     parse_yaml,
     read_text,
-    value_location,
 )
 from vitable_config.errors import Problem, SourceLocation, UserError
 
 YAML_SUFFIXES = (".yaml", ".yml")
-_INT = re.compile(r"^-?\d+$")
-_FLOAT = re.compile(r"^-?\d+\.\d+$")
 _EMPLOYER_ID = re.compile(EMPLOYER_ID_PATTERN)
 _VARIABLE = re.compile(VARIABLE_PATTERN)
 
@@ -47,16 +40,6 @@ class Document:
     display: str  # the path as shown in messages
     path: Path  # resolved
     data: LocDict
-
-
-@dataclass(slots=True)
-class Target:
-    """One employer reached by a rollout."""
-
-    employer_id: str
-    location: SourceLocation
-    name: str | None = None
-    variables: dict[str, Any] = field(default_factory=dict)
 
 
 def _display(path: Path) -> str:
@@ -184,151 +167,5 @@ def load_documents(
             )
             continue
         docs.append(Document(display, resolved, data))
+    problems.extend(check_documents(docs))
     return docs, target_files
-
-
-def _parse_cell(text: str) -> Any:
-    if _INT.match(text):
-        return int(text)
-    if _FLOAT.match(text):
-        return float(text)
-    return text
-
-
-def read_csv_targets(path: Path, display: str, problems: list[Problem]) -> list[Target]:
-    """Targets from a CSV: header row with ``employer_id``; other columns are variables."""
-    try:
-        text = read_text(path, display, MAX_CSV_BYTES)
-    except UserError as exc:
-        problems.extend(exc.problems)
-        return []
-    # strict: an unclosed quote is an error, not a cell running to the end of the file
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(reader)
-    except StopIteration:
-        problems.append(
-            Problem("CSV file is empty; expected a header row", SourceLocation(display, 1))
-        )
-        return []
-    except csv.Error as exc:
-        problems.append(Problem(f"invalid CSV: {exc}", SourceLocation(display, 1)))
-        return []
-    columns = [h.strip() for h in header]
-    ok = True
-    if "employer_id" not in columns:
-        problems.append(
-            Problem(
-                "CSV has no employer_id column",
-                SourceLocation(display, 1),
-                hint=f"the first row must be a header naming the columns, e.g. "
-                f"employer_id,ee_employer_cents (found: {','.join(columns)})",
-            )
-        )
-        return []
-    for col, name in enumerate(columns, start=1):
-        if not _VARIABLE.match(name):
-            problems.append(
-                Problem(
-                    f"CSV column name {name!r} is not a valid variable name",
-                    SourceLocation(display, 1, col),
-                    hint="use letters, digits and _ (not starting with a digit)",
-                )
-            )
-            ok = False
-        elif columns.index(name) != col - 1:
-            problems.append(
-                Problem(f"CSV column {name!r} appears twice", SourceLocation(display, 1, col))
-            )
-            ok = False
-    if not ok:
-        return []
-    id_col = columns.index("employer_id")
-    targets: list[Target] = []
-    try:
-        for row in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(columns):
-                problems.append(
-                    Problem(
-                        f"row has {len(row)} cells but the header has {len(columns)}",
-                        SourceLocation(display, line),
-                        hint="quote cells that contain commas",
-                    )
-                )
-                continue
-            employer_id = row[id_col].strip()
-            if not _EMPLOYER_ID.match(employer_id):
-                problems.append(
-                    Problem(
-                        f"expected an employer id like empr_acme, got {employer_id!r}",
-                        SourceLocation(display, line, id_col + 1),
-                    )
-                )
-                continue
-            variables = {
-                columns[i]: _parse_cell(cell.strip())
-                for i, cell in enumerate(row)
-                if i != id_col and cell.strip() != ""
-            }
-            targets.append(Target(employer_id, SourceLocation(display, line), None, variables))
-    except csv.Error as exc:
-        problems.append(Problem(f"invalid CSV: {exc}", SourceLocation(display, reader.line_num)))
-    return targets
-
-
-def list_targets(items: LocList) -> list[Target]:
-    targets: list[Target] = []
-    for index, item in enumerate(items):
-        loc = value_location(items, index) or SourceLocation("?", 1)
-        if isinstance(item, str):
-            targets.append(Target(item, loc))
-        else:
-            targets.append(
-                Target(
-                    item["employer_id"], loc, item.get("name"), dict(item.get("variables") or {})
-                )
-            )
-    return targets
-
-
-def file_targets(
-    base: Path, pattern: str, where: SourceLocation | None, problems: list[Problem]
-) -> tuple[list[Target], list[str]]:
-    try:
-        paths = glob_files(base, pattern)
-    except (ValueError, OSError, RuntimeError) as exc:
-        problems.append(Problem(f"invalid files pattern {pattern!r}: {exc}", where))
-        return [], []
-    if not paths:
-        problems.append(
-            Problem(
-                f"files pattern {pattern!r} matched no *.yaml/*.yml files",
-                where,
-                hint=f"the pattern is relative to the config file's directory ({base})",
-            )
-        )
-        return [], []
-    targets: list[Target] = []
-    shown: list[str] = []
-    for path in paths:
-        display = str(path)
-        shown.append(display)
-        try:
-            data = parse_yaml(read_text(path, display), display)
-            EmployerFile.model_validate(data)
-        except UserError as exc:
-            problems.extend(exc.problems)
-            continue
-        except ValidationError as exc:
-            problems.extend(
-                problems_from_validation(exc, data, EmployerFile, SourceLocation(display, 1))
-            )
-            continue
-        loc = data.loc if isinstance(data, LocDict) and data.loc else SourceLocation(display, 1)
-        targets.append(
-            Target(data["employer_id"], loc, data.get("name"), dict(data.get("variables") or {}))
-        )
-    return targets, shown

@@ -5,6 +5,16 @@ Mappings become :class:`LocDict` and sequences :class:`LocList`: ordinary
 mapping itself, of each key and of each value (octoDNS-style), so every later
 error can point at file:line:column. Scalars keep their native types.
 
+Plain scalars are resolved YAML 1.2-style, not YAML 1.1-style: a whole number is
+decimal only (``0`` or ``-?[1-9][0-9]*``); leading zeros (``045000``, octal in
+YAML 1.1), ``0x``/``0o``/``0b``, ``_`` separators, sexagesimal ``1:30``, a ``+``
+sign, exponents and ``.inf``/``.nan`` stay text; a plain decimal (``0.5``) is a
+:class:`~vitable_config.config.money.DecimalNumber` (a number for arithmetic, never an
+amount by itself); and only
+``true``/``false`` are booleans (``yes``/``no``/``on``/``off``/``y``/``n`` are text).
+``null``/``~``/empty are null; ``YYYY-MM-DD`` is a date. Where an amount is expected,
+such text is refused with a hint (:mod:`vitable_config.config.money`).
+
 Hostile input fails fast with a clear message: files over
 :data:`MAX_FILE_BYTES`, binary or non-UTF-8 bytes, python/unknown tags,
 duplicate keys (both lines named), recursive aliases and alias bombs (more
@@ -13,16 +23,24 @@ than :data:`MAX_NODES` nodes once aliases are expanded).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from vitable_config.config.money import (
+    DECIMAL_FRACTION_PATTERN,
+    DECIMAL_INT_PATTERN,
+    DecimalNumber,
+)
+from vitable_config.config.textfile import MAX_CSV_BYTES as MAX_CSV_BYTES
+from vitable_config.config.textfile import MAX_FILE_BYTES as MAX_FILE_BYTES
+from vitable_config.config.textfile import file_problem
+from vitable_config.config.textfile import read_text as read_text
 from vitable_config.errors import Problem, SourceLocation, UserError
 
-MAX_FILE_BYTES = 2 * 1024 * 1024  # YAML: a file this size took ~2.4 s and ~300 MB to validate
-MAX_CSV_BYTES = 10 * 1024 * 1024
 MAX_NODES = 1_000_000
 
 _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -124,6 +142,38 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[misc]
             result.locs.append(self.loc(child))
         return result
 
+    def construct_yaml12_bool(self, node: ScalarNode) -> bool | str:
+        text = str(node.value)
+        if _BOOL.match(text):
+            return text.lower() == "true"
+        return self._refuse_tagged(node, "!!bool", "true or false")
+
+    def construct_yaml12_int(self, node: ScalarNode) -> int | str:
+        """Decimal only; PyYAML's own int constructor would read ``0x``/``0o``/``_``."""
+        text = str(node.value)
+        if _INT.match(text) and len(text) <= 4300:
+            return int(text)
+        return self._refuse_tagged(node, "!!int", "a decimal whole number without a leading zero")
+
+    def construct_yaml12_float(self, node: ScalarNode) -> DecimalNumber | str:
+        text = str(node.value)
+        if _FLOAT.match(text) and len(text) <= 40:
+            return DecimalNumber(text)
+        return self._refuse_tagged(node, "!!float", "a plain decimal such as 0.5")
+
+    def _refuse_tagged(self, node: ScalarNode, tag: str, expected: str) -> str:
+        """An explicit tag that would bring back a YAML 1.1 reading: a problem at its
+        line (the text is kept so loading can go on and report more)."""
+        what = f"only {expected} can be tagged {tag}"
+        self.problems.append(
+            Problem(
+                f"YAML tag {tag} on {str(node.value)!r} is not allowed: {what}",
+                self.loc(node),
+                hint='amounts are whole cents (45000) or dollars ("$450.00"); remove the tag',
+            )
+        )
+        return str(node.value)
+
     def construct_checked_timestamp(self, node: ScalarNode) -> Any:
         """A YAML date such as ``2027-02-30`` that is not a real date: a problem at its
         line (PyYAML itself would raise a bare ValueError), and the text is kept."""
@@ -140,6 +190,35 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[misc]
             return node.value
 
 
+def _yaml12_resolvers(base: dict[Any, list[tuple[str, Any]]]) -> dict[Any, list[Any]]:
+    """PyYAML's implicit resolvers with YAML 1.1's numbers and booleans replaced by a
+    YAML 1.2-style core subset (see the module docstring)."""
+    dropped = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+    out: dict[Any, list[Any]] = {}
+    for first, resolvers in base.items():
+        kept = [(tag, regexp) for tag, regexp in resolvers if tag not in dropped]
+        if kept:
+            out[first] = kept
+    extra = (
+        ("tag:yaml.org,2002:bool", _BOOL, "tTfF"),
+        ("tag:yaml.org,2002:int", _INT, "-0123456789"),
+        ("tag:yaml.org,2002:float", _FLOAT, "-0123456789"),
+    )
+    for tag, regexp, firsts in extra:
+        for first in firsts:
+            out.setdefault(first, []).insert(0, (tag, regexp))
+    return out
+
+
+_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_INT = re.compile(rf"^{DECIMAL_INT_PATTERN}$")
+_FLOAT = re.compile(rf"^{DECIMAL_FRACTION_PATTERN}$")
+_LocatingLoader.yaml_implicit_resolvers = _yaml12_resolvers(
+    getattr(_BaseLoader, "yaml_implicit_resolvers")  # noqa: B009 - typed as a bare type
+)
+_LocatingLoader.add_constructor("tag:yaml.org,2002:bool", _LocatingLoader.construct_yaml12_bool)
+_LocatingLoader.add_constructor("tag:yaml.org,2002:int", _LocatingLoader.construct_yaml12_int)
+_LocatingLoader.add_constructor("tag:yaml.org,2002:float", _LocatingLoader.construct_yaml12_float)
 _LocatingLoader.add_constructor(
     "tag:yaml.org,2002:timestamp", _LocatingLoader.construct_checked_timestamp
 )
@@ -198,74 +277,6 @@ def _expanded_size(root: Node, filename: str) -> None:
         )
 
 
-def read_text(path: Path, display: str, limit: int = MAX_FILE_BYTES) -> str:
-    """Read a config file as UTF-8 text, refusing huge, binary or mis-encoded files."""
-    try:
-        size = path.stat().st_size
-        if size > limit:
-            raise _problem(
-                display,
-                f"file is too large ({size:,} bytes; the limit is {limit:,})",
-                "split the configuration into several files in one directory, and keep "
-                "long employer lists in a rollout CSV",
-            )
-        with path.open("rb") as fh:
-            data = fh.read(limit + 1)
-    except OSError as exc:
-        raise _problem(display, f"cannot read file: {exc.strerror or exc}", None) from None
-    except RuntimeError as exc:  # pathlib reports symlink loops this way
-        raise _problem(display, f"cannot read file: {exc}", None) from None
-    if len(data) > limit:
-        raise _problem(display, f"file is too large (limit {limit:,} bytes)", None)
-    if b"\x00" in data[:65536]:
-        encoding = _wide_encoding(data)
-        if encoding:
-            raise _problem(
-                display, f"file is encoded as {encoding}, not UTF-8", "save the file as UTF-8"
-            )
-        raise _problem(
-            display, "file looks binary (contains NUL bytes), not text", "check the path"
-        )
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise UserError.from_problems(
-            [
-                Problem(
-                    f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
-                    SourceLocation(display, line),
-                    hint="save the file as UTF-8",
-                )
-            ]
-        ) from None
-
-
-def _wide_encoding(data: bytes) -> str | None:
-    """``UTF-16``/``UTF-32`` when the bytes look like text in one of them (a BOM, or
-    ASCII with NUL bytes in the matching positions), else None."""
-    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
-        return "UTF-32"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "UTF-16"
-    sample = data[:4096]
-
-    def all_nul(start: int, step: int) -> bool:
-        part = sample[start::step]
-        return bool(part) and part.count(0) == len(part)
-
-    if len(sample) >= 8:
-        if all(all_nul(i, 4) for i in (1, 2, 3)) or all(all_nul(i, 4) for i in (0, 1, 2)):
-            return "UTF-32"
-        if all_nul(1, 2) or all_nul(0, 2):
-            return "UTF-16"
-    return None
-
-
-def _problem(display: str, message: str, hint: str | None) -> UserError:
-    return UserError.from_problems([Problem(message, SourceLocation(display, 1), hint=hint)])
-
-
 def parse_yaml(text: str, display: str) -> Any:
     """Parse one YAML document; raise :class:`UserError` with all problems found."""
     loader = _LocatingLoader(text, display)
@@ -294,9 +305,9 @@ def parse_yaml(text: str, display: str) -> Any:
             ]
         ) from None
     except yaml.YAMLError as exc:
-        raise _problem(display, f"invalid YAML: {exc}", None) from None
+        raise file_problem(display, f"invalid YAML: {exc}", None) from None
     except RecursionError:
-        raise _problem(display, "YAML nesting is too deep", "flatten the structure") from None
+        raise file_problem(display, "YAML nesting is too deep", "flatten the structure") from None
     finally:
         loader.dispose()
     if loader.problems:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
+from itertools import pairwise
 from typing import Any
 
 from pydantic import ValidationError
@@ -21,6 +22,7 @@ from vitable_config.api.models import (
 )
 from vitable_config.desired import DesiredPlanYear, DesiredState, PlanYearKey
 from vitable_config.domain import fields as F
+from vitable_config.domain.similar import near_misses
 from vitable_config.domain.vocabulary import (
     EDITABLE_STATUS,
     STATUS_RANK,
@@ -102,6 +104,18 @@ def update_request(plan_year: DesiredPlanYear, changes: Iterable[FieldChange]) -
         if f.name in changed:
             fields[f.name] = getattr(plan_year, f.name)
     return PlanYearUpdate(**fields).model_dump(mode="json", exclude_none=True)
+
+
+def _near_miss_warnings(changes: list[FieldChange]) -> list[str]:
+    """A live employment type removed while a near-identical one is added
+    (``fulltime`` vs ``full_time``): probably a typo in the config, not a new class."""
+    removed = {fc.path[1] for fc in changes if fc.path[0] == F.CLASSES and fc.kind == "remove"}
+    added = {fc.path[1] for fc in changes if fc.path[0] == F.CLASSES and fc.kind == "add"}
+    return [
+        f"classes {new}/* are added and {old}/* removed: did you mean {old!r}? "
+        f"(a new employment name creates new classes; the live {old} classes are deleted)"
+        for new, old in sorted(near_misses(removed, added).items())
+    ]
 
 
 def _overlapping(plan_year: DesiredPlanYear, candidates: Iterable[PlanYear]) -> PlanYear | None:
@@ -215,6 +229,7 @@ class _PlanBuilder:
             change.blocked_reason, change.blocked_since = blocked
             return change
         change.action = "update"
+        change.warnings.extend(_near_miss_warnings(change.changes))
         try:
             change.request = update_request(plan_year, change.changes)
         except ValidationError as exc:
@@ -321,9 +336,37 @@ def _resolve_keys(desired: DesiredState, live: LiveState) -> list[PlanYearKey]:
                 )
             )
         keys.append(key)
+    problems.extend(_desired_overlaps(desired.plan_years, keys))
     if problems:
         raise UserError.from_problems(problems)
     return keys
+
+
+def _desired_overlaps(plan_years: list[DesiredPlanYear], keys: list[PlanYearKey]) -> list[Problem]:
+    """Two desired plan years of one employer and one RESOLVED product whose coverage
+    overlaps (the config may name a product by code in one place and by id in another)."""
+    by_pair: dict[tuple[str, str], list[DesiredPlanYear]] = {}
+    for py, key in zip(plan_years, keys, strict=True):
+        by_pair.setdefault((key.employer_id, key.benefit_product), []).append(py)
+    problems: list[Problem] = []
+    for (employer_id, product_id), items in by_pair.items():
+        items.sort(key=lambda p: p.coverage_start)
+        for prev, nxt in pairwise(items):
+            if (
+                nxt.coverage_start != prev.coverage_start
+                and nxt.coverage_start <= prev.coverage_end
+            ):
+                problems.append(
+                    Problem(
+                        f"coverage {nxt.coverage_start}..{nxt.coverage_end} overlaps "
+                        f"{prev.coverage_start}..{prev.coverage_end} (declared at {prev.location}) "
+                        f"for employer {employer_id} and product {product_id} "
+                        f"(written {prev.benefit_product!r} and {nxt.benefit_product!r})",
+                        nxt.location,
+                        hint="coverage periods of one product must not overlap",
+                    )
+                )
+    return problems
 
 
 def build_plan(

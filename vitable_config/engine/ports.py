@@ -7,6 +7,7 @@ and so does every test fake (``tests/engine/fake_api.py``); mypy checks both.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Protocol
 
 from vitable_config.api.models import (
@@ -30,6 +31,11 @@ class VitableApi(Protocol):
 
     @property
     def settings(self) -> ClientSettingsView: ...
+
+    @property
+    def server_date(self) -> date | None:
+        """The API's date (its Date header); None when it gave none."""
+        ...
 
     async def list_benefit_products(self) -> list[BenefitProduct]:
         """All benefit products."""

@@ -75,7 +75,8 @@ async def plan_config(
     ``client`` implements :class:`~vitable_config.engine.ports.VitableApi` (the real
     :class:`vitable_config.api.client.VitableClient`, or a test fake). ``base_url``
     is what the plan records (default: the client's base URL); ``today`` is the
-    date lock warnings are computed from (default: today).
+    date lock warnings are computed from (default: the API's date from its ``Date``
+    header, else the local date).
     """
     from vitable_config.engine.live import read_live_state
     from vitable_config.engine.planner import build_plan
@@ -108,7 +109,7 @@ async def plan_config(
     plan = build_plan(
         scoped,
         live,
-        today=today or date.today(),
+        today=today or client.server_date or date.today(),
         base_url=recorded_url,
         scope=scope.as_dict(),
     )

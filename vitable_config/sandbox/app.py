@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from vitable_config import __version__
+from vitable_config.sandbox.clock import ClockHeader
 from vitable_config.sandbox.errors import SandboxError, describe_validation_error, error_body
 from vitable_config.sandbox.gate import SandboxGate
 from vitable_config.sandbox.routes_admin import admin_router
@@ -147,7 +148,7 @@ def shared_fastapi(dialect: str = DEFAULT_DIALECT) -> FastAPI:
     return build_fastapi(dialect)
 
 
-def create_app(runtime: SandboxRuntime) -> SandboxGate:
+def create_app(runtime: SandboxRuntime) -> ClockHeader:
     """The ASGI app to serve: the API of the runtime's dialect behind auth, rate
-    limit, latency and faults."""
-    return SandboxGate(shared_fastapi(runtime.dialect), runtime)
+    limit, latency and faults, every response dated by the sandbox's clock."""
+    return ClockHeader(SandboxGate(shared_fastapi(runtime.dialect), runtime), runtime)

@@ -49,6 +49,7 @@ def uvicorn_config(runtime: SandboxRuntime, log_level: str = "warning") -> uvico
         http="h11",
         ws="none",
         timeout_graceful_shutdown=1,
+        date_header=False,  # the app dates responses by the sandbox's clock (sandbox/clock.py)
     )
 
 
