@@ -18,6 +18,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 import click
+from click_option_group import optgroup
 
 from vitable_config.api.client import VitableClient
 from vitable_config.api.redaction import redact
@@ -47,30 +48,31 @@ def _stack(*decorators: Callable[[F], F]) -> Callable[[F], F]:
 # --- API connection -----------------------------------------------------------
 
 api_options = _stack(
-    click.option(
+    optgroup.group("API connection"),
+    optgroup.option(
         "--sandbox",
         is_flag=True,
         help="Run against a local sandbox API started in-process "
         "(state in .vitable-sandbox/state.db; no account needed).",
     ),
-    click.option(
+    optgroup.option(
         "--api-key",
         envvar=ENV_API_KEY,
         show_envvar=True,
         metavar="KEY",
         help="Vitable Connect API key (prefer the environment variable; never printed).",
     ),
-    click.option(
+    optgroup.option(
         "--base-url",
         envvar=ENV_BASE_URL,
         show_envvar=True,
         metavar="URL",
         help="API base URL [default: https://api.vitablehealth.com].",
     ),
-    click.option(
+    optgroup.option(
         "--insecure", is_flag=True, help="Allow plain http:// to a host that is not loopback."
     ),
-    click.option(
+    optgroup.option(
         "--api-dialect",
         envvar=ENV_API_DIALECT,
         show_envvar=True,
@@ -81,14 +83,15 @@ api_options = _stack(
         '({"data": ...} envelopes, coverage_tier); auto: the first read decides, before '
         "anything is written.",
     ),
-    click.option(
+    optgroup.group("Requests"),
+    optgroup.option(
         "--concurrency",
         type=click.IntRange(1, 256),
         default=DEFAULT_CONCURRENCY,
         show_default=True,
         help="Maximum requests in flight.",
     ),
-    click.option(
+    optgroup.option(
         "--rate-limit",
         type=click.FloatRange(min=0.1),
         default=None,
@@ -98,7 +101,7 @@ api_options = _stack(
             "learns the server's limit from 429s and paces itself]."
         ),
     ),
-    click.option(
+    optgroup.option(
         "--timeout",
         type=click.FloatRange(min=0.01),
         default=DEFAULT_TIMEOUT,
@@ -107,7 +110,7 @@ api_options = _stack(
         help="Per-request timeout. A create that times out is resolved by re-reading, "
         "never resent blindly.",
     ),
-    click.option(
+    optgroup.option(
         "-v",
         "--verbose",
         is_flag=True,
@@ -238,21 +241,22 @@ def verbose_logging(enabled: bool, secret: str) -> Iterator[None]:
 # --- scope --------------------------------------------------------------------
 
 scope_options = _stack(
-    click.option(
+    optgroup.group("Scope"),
+    optgroup.option(
         "--employer",
         "employers",
         multiple=True,
         metavar="GLOB",
         help="Only employers whose id matches (repeatable), e.g. 'empr_r0*'.",
     ),
-    click.option(
+    optgroup.option(
         "--product",
         "products",
         multiple=True,
         metavar="GLOB",
         help="Only benefit products whose code or bprd_ id matches (repeatable), e.g. MEC.",
     ),
-    click.option(
+    optgroup.option(
         "--shard",
         metavar="K/N",
         help="Only employers in shard K of N (stable hash of the id), for parallel CI jobs.",
@@ -279,7 +283,8 @@ variables_from = _variables_from
 # --- safety -------------------------------------------------------------------
 
 safety_options = _stack(
-    click.option(
+    optgroup.group("Safety"),
+    optgroup.option(
         "--max-change-percent",
         type=click.FloatRange(0, 100),
         default=DEFAULT_MAX_CHANGE_PERCENT,
@@ -288,7 +293,7 @@ safety_options = _stack(
         help="Refuse to update more than P% of managed plan years "
         "(once there are 10 or more; creates do not count).",
     ),
-    click.option("--force", is_flag=True, help="Override the safety cap."),
+    optgroup.option("--force", is_flag=True, help="Override the safety cap."),
 )
 
 

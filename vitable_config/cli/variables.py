@@ -10,13 +10,14 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+from click_option_group import optgroup
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def var_options(f: F) -> F:
     """Add ``--var K=V`` and ``--var-file FILE`` (both repeatable; --var wins)."""
-    f = click.option(
+    f = optgroup.option(
         "--var-file",
         "var_files",
         multiple=True,
@@ -24,14 +25,14 @@ def var_options(f: F) -> F:
         type=click.Path(dir_okay=False),
         help="A YAML file of variables (repeatable; --var wins over it).",
     )(f)
-    f = click.option(
+    f = optgroup.option(
         "--var",
         "var_pairs",
         multiple=True,
         metavar="K=V",
         help="Set a config variable (repeatable; highest precedence), e.g. --var plan_year=2027.",
     )(f)
-    return f
+    return optgroup.group("Variables")(f)
 
 
 def variables_from(kwargs: dict[str, Any]) -> dict[str, object] | None:
