@@ -13,9 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from vitable_config.errors import SourceLocation
+
+if TYPE_CHECKING:
+    from vitable_config.policy.model import Allowance
+    from vitable_config.policy.rules import PolicySet
 
 LayerKind = Literal["defaults", "template", "rollout", "employer", "variable", "plan_year"]
 
@@ -108,6 +112,8 @@ class DesiredPlanYear:
     template: str | None = None  # template name if one contributed
     rollout: str | None = None  # rollout name if it came through one
     employer_name: str | None = None  # optional human label from the config
+    # Policy exceptions (``allow:``) by rule name, merged across layers like values.
+    allow: dict[str, Allowance] = field(default_factory=dict)
 
     @property
     def key(self) -> PlanYearKey:
@@ -126,6 +132,8 @@ class DesiredPlanYear:
 class DesiredState:
     plan_years: list[DesiredPlanYear]
     files: list[str] = field(default_factory=list)
+    # The ``policies:`` rules of the config (None: the config declares none).
+    policies: PolicySet | None = None
 
     @property
     def employer_ids(self) -> set[str]:

@@ -27,6 +27,7 @@ from vitable_config.cli.options import (
     var_options,
     variables_from,
 )
+from vitable_config.cli.policy_options import headcount_from, headcount_option, refuse_denied
 from vitable_config.cli.style import no_color_option
 from vitable_config.errors import EXIT_ERROR, EXIT_OK, UserError
 
@@ -54,6 +55,7 @@ PROGRESS_MIN_ACTIONS = 20
     help="Apply without asking (required when stdin is not a terminal, e.g. in CI).",
 )
 @no_color_option
+@headcount_option
 @scope_options
 @safety_options
 @var_options
@@ -70,14 +72,15 @@ def command(paths: tuple[str, ...], auto_approve: bool, **kwargs: Any) -> int:
     scope = scope_from(kwargs)
     safety = safety_from(kwargs)
     variables = variables_from(kwargs)
+    headcount = headcount_from(kwargs)
     if len(paths) == 1 and is_saved_plan(paths[0]):
-        if not scope.is_everything or variables:
+        if not scope.is_everything or variables or headcount is not None:
             raise UserError(
-                "--employer/--product/--shard/--var are fixed when the plan is made; "
+                "--employer/--product/--shard/--var/--headcount are fixed when the plan is made; "
                 "they cannot be used with a saved plan (pass them to `plan --out`)"
             )
         return _apply_saved(Path(paths[0]), api, safety)
-    return _apply_config(list(paths), variables, scope, safety, api, auto_approve)
+    return _apply_config(list(paths), variables, scope, safety, api, auto_approve, headcount)
 
 
 def _apply_config(
@@ -87,6 +90,7 @@ def _apply_config(
     safety: Any,
     api: ApiOptions,
     auto_approve: bool,
+    headcount: Any = None,
 ) -> int:
     from vitable_config.config import load_config
     from vitable_config.engine.render import render_text
@@ -98,12 +102,20 @@ def _apply_config(
         async def make_plan() -> Any:
             async with make_client(target, api) as client:
                 return await plan_config(
-                    state, client, scope=scope, today=target.today, base_url=target.label
+                    state,
+                    client,
+                    scope=scope,
+                    today=target.today,
+                    base_url=target.label,
+                    headcount=headcount,
                 )
 
         plan = asyncio.run(make_plan())
         text = render_text(plan, style=text_style())
         click.echo(text, nl=not text.endswith("\n"))
+        refused = refuse_denied(plan)
+        if refused is not None:
+            return refused
         if not plan.has_changes:
             click.echo("No changes to apply.")
             _report_blocked(plan.count("blocked"))
@@ -130,6 +142,9 @@ def _apply_saved(path: Path, api: ApiOptions, safety: Any) -> int:
     from vitable_config.engine.run import check_base_url, load_plan
 
     plan = load_plan(path)
+    refused = refuse_denied(plan)  # a saved plan records the violations it was made with
+    if refused is not None:
+        return refused
     with connect(api) as target:
         check_base_url(plan, target.label)
         s = plan.summary

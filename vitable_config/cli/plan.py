@@ -23,6 +23,7 @@ from vitable_config.cli.options import (
     var_options,
     variables_from,
 )
+from vitable_config.cli.policy_options import headcount_from, headcount_option, refuse_denied
 from vitable_config.cli.style import no_color_option
 from vitable_config.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
 
@@ -62,6 +63,7 @@ Terraform; use --detailed-exitcode in CI.
     help="Exit 0 when in sync, 2 when changes are pending, 1 on errors or blocked changes.",
 )
 @no_color_option
+@headcount_option
 @scope_options
 @safety_options
 @var_options
@@ -82,9 +84,10 @@ def command(
     scope = scope_from(kwargs)
     safety = safety_from(kwargs)
     variables = variables_from(kwargs)
+    headcount = headcount_from(kwargs)
     state = load_config(list(paths), variables)  # bad config fails before any API call
     with connect(api) as target:
-        plan = asyncio.run(_plan(state, target, api, scope))
+        plan = asyncio.run(_plan(state, target, api, scope, headcount))
 
     if fmt == "json":
         text = render_json(plan)
@@ -93,6 +96,9 @@ def command(
     else:
         text = render_text(plan, style=text_style())
     click.echo(text, nl=not text.endswith("\n"))
+    refused = refuse_denied(plan)  # a deny rule fails the run, under any exit-code mode
+    if refused is not None:
+        return refused
 
     verdict = check_safety(plan, safety)
     if not verdict.allowed:
@@ -117,10 +123,17 @@ def command(
     return EXIT_CHANGES if plan.has_changes else EXIT_OK
 
 
-async def _plan(state: Any, target: ApiConnection, api: ApiOptions, scope: Any) -> Any:
+async def _plan(
+    state: Any, target: ApiConnection, api: ApiOptions, scope: Any, headcount: Any = None
+) -> Any:
     from vitable_config.engine.run import plan_config
 
     async with make_client(target, api) as client:
         return await plan_config(
-            state, client, scope=scope, today=target.today, base_url=target.label
+            state,
+            client,
+            scope=scope,
+            today=target.today,
+            base_url=target.label,
+            headcount=headcount,
         )

@@ -7,6 +7,12 @@ from typing import Any
 
 import click
 
+from vitable_config.cli.policy_options import (
+    headcount_from,
+    headcount_option,
+    validate_verdict,
+    violation_problems,
+)
 from vitable_config.cli.variables import var_options, variables_from
 from vitable_config.config import load_config
 from vitable_config.config.names import employment_warnings
@@ -55,6 +61,12 @@ def _report(paths: tuple[str, ...], kwargs: dict[str, Any]) -> tuple[dict[str, A
             for w in employment_warnings(state.plan_years)
         ],
     }
+    # Policies on the desired values: a failing deny rule is an error (exit 1).
+    violations = violation_problems(state)
+    report["problems"] += [problem_to_dict(p, severity) for p, severity in violations]
+    if any(severity == "error" for _p, severity in violations):
+        report["ok"] = False
+        return report, EXIT_ERROR
     return report, EXIT_OK
 
 
@@ -80,16 +92,19 @@ def _summary(state: DesiredState) -> str:
     "(schemas/validate.schema.json), on stdout.",
 )
 @var_options
+@headcount_option
 def command(paths: tuple[str, ...], fmt: str, **kwargs: Any) -> int:
     """Check config files: schema, layers, templates and dates.
 
     Prints every problem with file:line:column and exits 1, or prints a
-    summary and exits 0. Makes no API calls.
+    summary and exits 0. Policies are checked on the desired values; a
+    failing deny rule exits 1. Makes no API calls.
 
     \b
     Example:
       vitable-config validate examples/rollout --var ee_employer_cents=40000
     """
+    headcount_from(kwargs)  # the headcount file is checked too (file:line on a bad row)
     if fmt == "json":
         report, code = _report(paths, kwargs)
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
@@ -97,5 +112,8 @@ def command(paths: tuple[str, ...], fmt: str, **kwargs: Any) -> int:
     state = load_config(list(paths), variables_from(kwargs))
     for warning in employment_warnings(state.plan_years):
         click.echo(warning.format(), err=True)
+    refused = validate_verdict(state)  # policies on the desired values (deny: exit 1)
+    if refused is not None:
+        return refused
     click.echo(_summary(state))
     return EXIT_OK

@@ -48,6 +48,8 @@ from vitable_config.desired import (
 )
 from vitable_config.domain import fields as F
 from vitable_config.errors import Problem, SourceLocation, UserError
+from vitable_config.policy.load import load_policies
+from vitable_config.policy.model import ALLOW, Allowance
 
 _FAILED: Any = object()
 _KEY_PRODUCT, _KEY_START = (f for f in F.PLAN_YEAR_FIELDS if f.in_key)
@@ -483,7 +485,11 @@ class _PlanYearBuilder:
         classes: dict[tuple[str, str], dict[str, Any]] = {}
         failed = False
         variables, context = pending.variables, pending.context
+        allow: dict[str, Allowance] = {}
         for path, entry in pending.entries.items():
+            if path[0] == ALLOW:
+                allow[path[1]] = Allowance(path[1], entry.value, entry.source)
+                continue
             value = entry.parsed  # the fast path: a literal already converted
             if value is _UNSET:
                 value = self.value(path, entry, variables, context, pending.variable_cells)
@@ -546,11 +552,16 @@ class _PlanYearBuilder:
             employer_id=pending.employer_id,
             **values,
             contribution_classes=built,
-            provenance={path: self.source_of(entry) for path, entry in pending.entries.items()},
+            provenance={
+                path: self.source_of(entry)
+                for path, entry in pending.entries.items()
+                if path[0] != ALLOW
+            },
             location=pending.location,
             template=pending.template,
             rollout=pending.rollout,
             employer_name=pending.employer_name,
+            allow=allow,
         )
 
     def source_of(self, entry: Entry) -> Source:
@@ -647,7 +658,9 @@ def _load(
             plan_years.append(built)
     builder.check_overlaps(plan_years)
     problems.extend(check_product_identity(plan_years))
+    variables_seen = {**combined.variables, **builder.cli_vars}
+    policies = load_policies(docs, variables_seen, plan_years, problems)
     problems.raise_if_any()
     plan_years.sort(key=lambda p: (p.employer_id, p.benefit_product, p.coverage_start))
     files = [d.display for d in docs] + builder.extra_files
-    return DesiredState(plan_years=plan_years, files=files)
+    return DesiredState(plan_years=plan_years, files=files, policies=policies)

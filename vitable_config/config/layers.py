@@ -16,6 +16,7 @@ from typing import Any
 from vitable_config.config.yaml_loader import LocDict, value_location
 from vitable_config.desired import FieldPath, LayerKind, Source
 from vitable_config.domain import fields as F
+from vitable_config.policy.model import ALLOW
 
 _UNSET: Any = object()
 
@@ -79,6 +80,11 @@ def flatten(raw: LocDict | None, kind: LayerKind, name: str | None) -> Fragment:
                 for cf in F.CLASS_FIELDS:
                     if amounts.get(cf.yaml_key) is not None:
                         put((F.CLASSES, employment, tier, cf.name), amounts, cf.yaml_key)
+    # Policy exceptions merge like values: (allow, rule) -> the reason, where it was written.
+    for index, item in enumerate(raw.get(ALLOW) or ()):
+        values[(ALLOW, item["rule"])] = Entry(
+            item["reason"], Source(kind, name, value_location(raw[ALLOW], index))
+        )
     return frag
 
 

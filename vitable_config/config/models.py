@@ -22,6 +22,7 @@ from vitable_config.config.names import (
     name_problem,
     suspicious_characters,
 )
+from vitable_config.config.policy_models import AllowList, Policies
 from vitable_config.config.values import is_template, parse_cents, parse_date, show_value
 from vitable_config.domain.vocabulary import PLAN_YEAR_STATUSES, PRODUCT_CODES
 
@@ -230,6 +231,7 @@ class PlanYearFields(_Model):
         description="employment type -> family status (Unspecified, EE, ES, EC, EF) -> "
         "{employee, employer}; merged key by key across layers; null removes",
     )
+    allow: AllowList | None = None
 
 
 class Defaults(PlanYearFields):
@@ -328,6 +330,9 @@ class ConfigDocument(_Model):
         None,
         description="Per-employer plan years: standalone, or overrides of a rollout's plan "
         "year with the same benefit_product and coverage.start",
+    )
+    policies: Policies | None = Field(
+        None, description="Named policy rules checked by validate, plan and apply"
     )
 
 

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from vitable_config.desired import DesiredPlanYear, FieldPath, PlanYearKey, Source
+from vitable_config.policy.model import CostReport, Violation
 
 FORMAT_VERSION = 1
 
@@ -102,6 +103,10 @@ class Plan:
     format_version: int = FORMAT_VERSION
     # The API dialect the live state was read in ("2025-12" / "2026-02"; None: unknown).
     api_dialect: str | None = None
+    # Policy violations (failing denials first) and the cost impact from a headcount
+    # file (None without one): see vitable_config.policy.
+    violations: list[Violation] = field(default_factory=list)
+    cost: CostReport | None = None
 
     def count(self, action: Action) -> int:
         return sum(1 for c in self.changes if c.action == action)
@@ -117,6 +122,11 @@ class Plan:
     @property
     def has_blocked(self) -> bool:
         return any(c.action == "blocked" for c in self.changes)
+
+    @property
+    def denied(self) -> list[Violation]:
+        """Violations of ``deny`` rules without an exception: the run must fail."""
+        return [v for v in self.violations if v.denies]
 
     def actionable(self) -> list[PlanYearChange]:
         return [c for c in self.changes if c.action in ("create", "update")]

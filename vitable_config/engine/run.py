@@ -42,6 +42,8 @@ from vitable_config.engine.saved import (
 )
 from vitable_config.engine.scope import Scope, filter_desired
 from vitable_config.errors import UserError
+from vitable_config.policy.cost import Headcount
+from vitable_config.policy.evaluate import assess_plan
 
 __all__ = [
     "ApplyResult",
@@ -69,8 +71,12 @@ async def plan_config(
     variables: dict[str, object] | None = None,
     today: date | None = None,
     base_url: str | None = None,
+    headcount: Headcount | None = None,
 ) -> Plan:
     """Load the config (unless given a :class:`DesiredState`), read live state, build the plan.
+
+    The plan carries the config's policy violations, and with a ``headcount``
+    (:func:`vitable_config.policy.cost.read_headcount`) its cost impact.
 
     ``client`` implements :class:`~vitable_config.engine.ports.VitableApi` (the real
     :class:`vitable_config.api.client.VitableClient`, or a test fake). ``base_url``
@@ -114,7 +120,7 @@ async def plan_config(
         scope=scope.as_dict(),
     )
     plan.api_dialect = api_dialect_of(client)
-    return plan
+    return assess_plan(plan, state.policies, headcount)
 
 
 async def apply_plan(

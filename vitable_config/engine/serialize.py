@@ -21,6 +21,7 @@ from vitable_config.engine.model import (
     Reach,
 )
 from vitable_config.errors import SourceLocation, UserError
+from vitable_config.policy import serialize as policy_json
 
 
 def source_to_dict(source: Source | None) -> dict[str, Any] | None:
@@ -170,6 +171,10 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "warnings": list(plan.warnings),
         "fingerprints": dict(sorted(plan.fingerprints.items())),
         "absent_keys": [key_to_dict(k) for k in plan.absent_keys],
+        "violations": [
+            policy_json.violation_to_dict(v, key_to_dict, source_to_dict) for v in plan.violations
+        ],
+        "cost": policy_json.cost_to_dict(plan.cost, key_to_dict),
     }
 
 
@@ -200,6 +205,11 @@ def plan_from_dict(data: dict[str, Any]) -> Plan:
             scope=dict(data.get("scope") or {}),
             format_version=version,
             api_dialect=dialect,
+            violations=[
+                policy_json.violation_from_dict(v, key_from_dict, source_from_dict)
+                for v in data.get("violations") or []
+            ],
+            cost=policy_json.cost_from_dict(data.get("cost"), key_from_dict),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise UserError(

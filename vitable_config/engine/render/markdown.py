@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from vitable_config.engine.model import Plan, PlanYearChange
+from vitable_config.engine.render import policy as P
 from vitable_config.engine.render.escape import fence_line, html_text, md_code, md_text
 from vitable_config.engine.render.labels import (
     SYMBOLS,
@@ -27,6 +28,8 @@ from vitable_config.engine.render.text import field_change_line
 DEFAULT_MAX_CHARS = 65_000
 TITLE = "## vitable-config plan"
 _NOTE_RESERVE = 600  # room kept for the omission note
+VIOLATIONS_PER_RULE = 20  # entries listed per rule (the count is always shown)
+COST_ROWS = 50  # rows of each cost table (per employer, per plan year)
 
 
 def _plain(text: str, **_kwargs: object) -> str:
@@ -137,12 +140,68 @@ def _omission_note(omitted: dict[str, int], max_chars: int) -> str:
     )
 
 
+def _add_violations(budget: _Budget, plan: Plan) -> None:
+    """Violations first, above the changes: one list per rule, the first entries of each."""
+    if not plan.violations:
+        return
+    icon = "⛔" if plan.denied else "⚠️"
+    budget.add(f"### {icon} Policy violations ({P.violation_counts(plan)})")
+    for head, items in P.by_rule(plan.violations):
+        rows = [f"- {md_text(P.violation_line(v))}" for v in items[:VIOLATIONS_PER_RULE]]
+        if len(items) > VIOLATIONS_PER_RULE:
+            rows.append(
+                f"- … {len(items) - VIOLATIONS_PER_RULE:,} more (see `vitable-config plan`)"
+            )
+        budget.add(f"**{md_text(head)}** ({len(items):,})\n\n" + "\n".join(rows), "rules")
+
+
+def _capped(rows: list[str]) -> str:
+    if len(rows) > COST_ROWS:
+        rows = [*rows[:COST_ROWS], f"- … {len(rows) - COST_ROWS:,} more (see the JSON plan)"]
+    return "\n".join(rows)
+
+
+def _add_cost(budget: _Budget, plan: Plan) -> None:
+    if P.needs_headcount(plan):
+        budget.add(f"_{P.NEEDS_HEADCOUNT}_")
+        return
+    cost = plan.cost
+    if cost is None:
+        return
+    lines = [f"### Cost impact (headcount file {md_code(cost.headcount_file)})"]
+    blocked = P.blocked_line(plan)
+    if blocked:
+        lines.append(f"- **{blocked}**")
+    unmatched = P.unmatched_line(plan)
+    if unmatched:
+        lines.append(f"- {unmatched}")
+    budget.add("\n".join(lines))
+    if cost.employers:
+        rows = _capped([f"- {md_text(P.employer_line(e))}" for e in cost.employers])
+        budget.add(
+            f"<details><summary>Per employer ({len(cost.employers):,})</summary>\n\n"
+            f"{rows}\n\n</details>",
+            "cost tables",
+        )
+    if cost.plan_years:
+        rows = _capped([f"- {md_text(P.plan_year_line(p))}" for p in cost.plan_years])
+        budget.add(
+            f"<details><summary>Per changed plan year ({len(cost.plan_years):,})</summary>"
+            f"\n\n{rows}\n\n</details>",
+            "cost tables",
+        )
+
+
 def render_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     budget = _Budget(limit=max(0, max_chars - _NOTE_RESERVE))
     budget.add(TITLE)
     budget.add(f"**{summary_line(plan.summary)}**")
+    if plan.cost is not None:
+        budget.add("\n".join(f"**{line}**" for line in P.headline(plan)))
     if not plan.has_changes and not plan.has_blocked:
         budget.add("No changes. The live API matches the configuration.")
+    _add_violations(budget, plan)
+    _add_cost(budget, plan)
 
     blocked = [c for c in plan.changes if c.action == "blocked"]
     if blocked:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from vitable_config.engine.model import FieldChange, Plan, PlanYearChange
+from vitable_config.engine.render import policy as P
 from vitable_config.engine.render.escape import one_line
 from vitable_config.engine.render.labels import (
     SYMBOLS,
@@ -71,6 +72,7 @@ def render_text(plan: Plan, *, style: Style | None = None) -> str:
     """The plan as text; ``style`` (click.style-compatible, passed in by the CLI) colours it."""
     style = style or plain
     lines = [style(summary_line(plan.summary), bold=True)]
+    lines.extend(policy_lines(plan, style))
     for change in plan.changes:
         if change.action in ("create", "update", "blocked"):
             lines.append("")
@@ -94,6 +96,44 @@ def render_text(plan: Plan, *, style: Style | None = None) -> str:
             )
             for c in unmanaged
         )
+    lines.extend(cost_lines(plan, style))
     if not plan.has_changes and not plan.has_blocked:
         lines += ["", "No changes. The live API matches the configuration."]
     return "\n".join(lines)
+
+
+def policy_lines(plan: Plan, style: Style) -> list[str]:
+    """Policy violations, failing denials first (shown above the changes)."""
+    if not plan.violations:
+        return []
+    color = "red" if plan.denied else "yellow"
+    lines = ["", style(f"Policy violations ({P.violation_counts(plan)}):", fg=color, bold=True)]
+    for head, items in P.by_rule(plan.violations):
+        fg = "red" if items[0].denies else ("yellow" if items[0].allowed is None else None)
+        lines.append("  " + style(head, fg=fg, bold=True))
+        lines.extend(f"    {P.violation_line(v)}" for v in items)
+    return lines
+
+
+def cost_lines(plan: Plan, style: Style) -> list[str]:
+    """Cost impact from the headcount file (or the note that totals need one)."""
+    if P.needs_headcount(plan):
+        return ["", P.NEEDS_HEADCOUNT]
+    cost = plan.cost
+    if cost is None:
+        return []
+    lines = ["", style(f"Cost impact (headcount: {cost.headcount_file}):", bold=True)]
+    lines.extend(f"  {line}" for line in P.headline(plan))
+    blocked = P.blocked_line(plan)
+    if blocked:
+        lines.append("  " + style(blocked, fg="red"))
+    if cost.employers:
+        lines.append("  Per employer:")
+        lines.extend(f"    {P.employer_line(e)}" for e in cost.employers)
+    if cost.plan_years:
+        lines.append("  Per changed plan year:")
+        lines.extend(f"    {P.plan_year_line(p)}" for p in cost.plan_years)
+    unmatched = P.unmatched_line(plan)
+    if unmatched:
+        lines.append(f"  {unmatched}")
+    return lines
