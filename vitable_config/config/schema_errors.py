@@ -89,9 +89,24 @@ def problems_from_validation(
 ) -> list[Problem]:
     problems: list[Problem] = []
     for err in exc.errors(include_url=False):
-        loc = tuple(err["loc"])
+        loc = _without_tags(data, tuple(err["loc"]))
         problems.append(_one(err, loc, data, model, fallback))
     return problems
+
+
+def _without_tags(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Drop the discriminator tags pydantic puts in the path of a tagged union (a policy
+    rule's ``kind``), so the path walks the data as written."""
+    out: list[Any] = []
+    node = data
+    for elem in loc:
+        if isinstance(node, dict) and elem not in node and node.get("kind") == elem:
+            continue
+        out.append(elem)
+        in_dict = isinstance(node, dict) and elem in node
+        in_list = isinstance(node, list) and isinstance(elem, int) and 0 <= elem < len(node)
+        node = node[elem] if in_dict or in_list else None
+    return tuple(out)
 
 
 def _walk(data: Any, path: tuple[Any, ...]) -> Any:
