@@ -197,7 +197,7 @@ def render_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     budget.add(TITLE)
     budget.add(f"**{summary_line(plan.summary)}**")
     if plan.cost is not None:
-        budget.add("\n".join(f"**{line}**" for line in P.headline(plan)))
+        budget.add("\n\n".join(f"**{line}**" for line in P.headline(plan)))
     if not plan.has_changes and not plan.has_blocked:
         budget.add("No changes. The live API matches the configuration.")
     _add_violations(budget, plan)

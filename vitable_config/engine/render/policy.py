@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from vitable_config.engine.model import Plan
-from vitable_config.engine.render.labels import path_label, source_label
+from vitable_config.engine.render.labels import source_label
 from vitable_config.engine.render.money import dollars
 from vitable_config.policy.model import MONTHS_PER_YEAR, CostLine, Totals, Violation
 
@@ -52,7 +52,7 @@ def violation_line(v: Violation) -> str:
     text = f"{violation_where(v)}: {v.detail}"
     source = source_label(v.source)
     if source:
-        text += f"  # {path_label(v.path) + ' ' if v.path else ''}from {source}"
+        text += f"  # from {source}"
     if v.allowed is not None:
         at = source_label(v.allowed.source)
         text += f"  (allowed: {v.allowed.reason!r}{f', {at}' if at else ''})"
