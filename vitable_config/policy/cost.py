@@ -21,6 +21,7 @@ import io
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import Any
 
 from vitable_config.config.yaml_loader import MAX_CSV_BYTES, read_text
 from vitable_config.domain import fields as F
@@ -60,24 +61,38 @@ class Headcount:
             self._by_class.setdefault((row.employment, row.tier), []).append(row)
         for rows in self._by_class.values():
             rows.sort(key=lambda r: r.specificity, reverse=True)
-        self._cache: dict[tuple[str, str, str, str, str], int | None] = {}
+        self._cache: dict[tuple[str, str, str], dict[Any, int | None]] = {}
+
+    def counts(self, employer: str, product_code: str, product_id: str) -> dict[Any, int | None]:
+        """A lazy (employment, tier) -> enrollees map for one employer and product
+        (None where no row matches); one per employer and product, cached."""
+        key = (employer, product_code, product_id)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._cache[key] = _Counts(self, employer, product_code, product_id)
+        return cached
 
     def count(
         self, employer: str, product_code: str, product_id: str, employment: str, tier: str
     ) -> int | None:
         """Enrollees of one class (None when no row matches)."""
-        key = (employer, product_code, product_id, employment, tier)
-        if key in self._cache:
-            return self._cache[key]
-        found: int | None = None
         for row in self._by_class.get((employment, tier), ()):
             if fnmatchcase(employer, row.employer) and (
                 fnmatchcase(product_code, row.product) or fnmatchcase(product_id, row.product)
             ):
-                found = row.count
-                break
-        self._cache[key] = found
-        return found
+                return row.count
+        return None
+
+
+class _Counts(dict[Any, "int | None"]):
+    def __init__(self, headcount: Headcount, employer: str, code: str, pid: str) -> None:
+        super().__init__()
+        self._args = (headcount, employer, code, pid)
+
+    def __missing__(self, key: tuple[str, str]) -> int | None:
+        headcount, employer, code, pid = self._args
+        value = self[key] = headcount.count(employer, code, pid, key[0], key[1])
+        return value
 
 
 def read_headcount(path: str | Path) -> Headcount:
@@ -185,9 +200,10 @@ def _totals(
     classes = normalized.get(F.CLASSES) or {}
     employee = employer_total = 0
     assert isinstance(classes, dict)
+    counts = headcount.counts(employer, product_code, product_id)
     for employment, tiers in classes.items():
         for tier, amounts in tiers.items():
-            n = headcount.count(employer, product_code, product_id, employment, tier)
+            n = counts[(employment, tier)]
             if n is None:
                 unmatched[0] += 1
                 continue

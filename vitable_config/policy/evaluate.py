@@ -12,13 +12,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from vitable_config.desired import DesiredPlanYear, DesiredState
-from vitable_config.domain import fields as F
-from vitable_config.engine.model import Plan, PlanYearChange
+from vitable_config.engine.model import Plan
 from vitable_config.engine.render.money import dollars
 from vitable_config.errors import Problem, UserError
 from vitable_config.policy.cost import Headcount, cost_report
 from vitable_config.policy.model import CostLine, CostReport, Violation
-from vitable_config.policy.rules import ExpressionError, PolicySet, Rule, Subject, check
+from vitable_config.policy.rules import (
+    ExpressionError,
+    PolicySet,
+    Rule,
+    Subject,
+    check,
+    items_of_normalized,
+)
 
 COST_NEEDS_HEADCOUNT = "cost guardrails need a headcount file (--headcount FILE)"
 
@@ -47,32 +53,26 @@ def evaluate_desired(state: DesiredState) -> list[Violation]:
     """Violations of the desired values alone (what ``validate`` reports)."""
     if state.policies is None:
         return []
-    subjects = (Subject(py, py.benefit_product, py.benefit_product) for py in state.plan_years)
+    subjects = (Subject.of_desired(py) for py in state.plan_years)
     return sort_violations(_run(state.policies, subjects, live=False))
-
-
-def _live_classes(change: PlanYearChange) -> dict[tuple[str, str], tuple[int, int]] | None:
-    if change.before is None:
-        return None
-    out: dict[tuple[str, str], tuple[int, int]] = {}
-    for employment, tiers in (change.before.get(F.CLASSES) or {}).items():
-        for tier, amounts in tiers.items():
-            out[(employment, tier)] = (
-                amounts[F.EMPLOYEE_CENTS.name],
-                amounts[F.EMPLOYER_CENTS.name],
-            )
-    return out
 
 
 def _subjects(plan: Plan) -> Iterable[Subject]:
     for change in plan.changes:
-        if change.desired is None:
+        if change.desired is None or change.after is None:
             continue
+        items = items_of_normalized(change.after)
+        live = None
+        if change.before is change.after:
+            live = items  # unchanged: one shared dict
+        elif change.before is not None:
+            live = items_of_normalized(change.before)
         yield Subject(
             change.desired,
             change.product_code or change.key.benefit_product,
             change.key.benefit_product,
-            _live_classes(change),
+            items,
+            live,
         )
 
 

@@ -32,6 +32,8 @@ from vitable_config.errors import Problem, SourceLocation
 from vitable_config.policy.model import Level, Violation
 
 Amounts = tuple[int, int]  # (employee cents, employer cents) of one class
+Found = tuple[str, FieldPath | None, Any]  # (detail, path of the value to blame, value)
+MEMO_LIMIT = 100_000
 ClassMap = Mapping[tuple[str, str], Amounts]
 
 # "An employee never pays less for a larger tier": (smaller, larger) pairs of tiers.
@@ -48,21 +50,51 @@ DEFAULT_MESSAGES: dict[str, str] = {
 }
 
 
+Items = tuple[tuple[tuple[str, str], Amounts], ...]  # ((employment, tier), amounts), sorted
+
+
 @dataclass(slots=True)
 class Subject:
-    """One plan year as the rules see it."""
+    """One plan year as the rules see it: its classes in display order (which is also
+    the memo key of the values the rules read), and the live ones in plan and apply."""
 
     desired: DesiredPlanYear
     product: str  # the product code when known, else as written
     product_id: str
-    live: dict[tuple[str, str], Amounts] | None = None  # None: no live plan year (or validate)
+    items: Items
+    live_items: Items | None = None  # None: no live plan year (or validate)
+    # Small ints standing for ``items`` / ``live_items`` in memo keys (set by intern()).
+    fp: int = -1
+    live_fp: int = -1
+
+    def intern(self, table: dict[Any, int]) -> Subject:
+        """Number the class values (equal values, equal numbers): hashed once per plan year."""
+        self.fp = table.setdefault(self.items, len(table))
+        self.live_fp = table.setdefault(self.live_items, len(table))
+        return self
+
+    @classmethod
+    def of_desired(cls, py: DesiredPlanYear) -> Subject:
+        classes = {
+            key: (c.employee_contribution_cents, c.employer_contribution_cents)
+            for key, c in py.contribution_classes.items()
+        }
+        items = tuple(sorted(classes.items(), key=lambda kv: class_sort_key(*kv[0])))
+        return cls(py, py.benefit_product, py.benefit_product, items)
 
     @property
-    def classes(self) -> dict[tuple[str, str], Amounts]:
-        return {
-            key: (c.employee_contribution_cents, c.employer_contribution_cents)
-            for key, c in self.desired.contribution_classes.items()
-        }
+    def live(self) -> dict[tuple[str, str], Amounts] | None:
+        return None if self.live_items is None else dict(self.live_items)
+
+
+def items_of_normalized(normalized: Mapping[str, Any]) -> Items:
+    """The classes of a normalised plan year (already in display order) as items."""
+    employee, employer = F.EMPLOYEE_CENTS.name, F.EMPLOYER_CENTS.name
+    return tuple(
+        ((employment, tier), (amounts[employee], amounts[employer]))
+        for employment, tiers in (normalized.get(F.CLASSES) or {}).items()
+        for tier, amounts in tiers.items()
+    )
 
 
 @dataclass(slots=True)
@@ -108,6 +140,10 @@ class PolicySet:
     rules: list[Rule]
     variables: dict[str, Any] = field(default_factory=dict)  # global variables and --var
     renderer: Renderer = field(default_factory=Renderer)
+    # What a rule found, by the values it reads: plan years of one template with the
+    # same amounts are checked once (a rollout to thousands of employers).
+    memo: dict[tuple[Any, ...], list[Found]] = field(default_factory=dict, repr=False)
+    values: dict[Any, int] = field(default_factory=dict, repr=False)  # see Subject.intern
 
     def by_name(self) -> dict[str, Rule]:
         return {r.name: r for r in self.rules}
@@ -136,27 +172,24 @@ def scope_matches(scope: PolicyScope | None, subject: Subject) -> bool:
     )
 
 
-def _selected(spec: Any, classes: ClassMap) -> Iterator[tuple[tuple[str, str], Amounts]]:
+def _selected(spec: Any, subject: Subject) -> Iterator[tuple[tuple[str, str], Amounts]]:
     employment = getattr(spec, "employment", None)
     tiers = getattr(spec, "tiers", None)
-    for key in sorted(classes, key=lambda k: class_sort_key(*k)):
+    for key, amounts in subject.items:
         if employment is not None and key[0] not in employment:
             continue
         if tiers is not None and key[1] not in tiers:
             continue
-        yield key, classes[key]
+        yield key, amounts
 
 
 def _amount_path(key: tuple[str, str], cf: F.ClassField) -> FieldPath:
     return (F.CLASSES, key[0], key[1], cf.name)
 
 
-Found = tuple[str, FieldPath | None, Any]  # (detail, path of the value to blame, value)
-
-
 def _employer_share_min(rule: Rule, subject: Subject) -> Iterator[Found]:
     percent = rule.spec.percent
-    for key, (employee, employer) in _selected(rule.spec, subject.classes):
+    for key, (employee, employer) in _selected(rule.spec, subject):
         total = employee + employer
         if total and employer * 100 < percent * total:
             share = 100 * employer / total
@@ -169,7 +202,7 @@ def _employer_share_min(rule: Rule, subject: Subject) -> Iterator[Found]:
 
 
 def _employee_share_max(rule: Rule, subject: Subject) -> Iterator[Found]:
-    for key, (employee, _employer) in _selected(rule.spec, subject.classes):
+    for key, (employee, _employer) in _selected(rule.spec, subject):
         cap = rule.caps.get(key[1])
         if cap is not None and employee > cap:
             yield (
@@ -181,7 +214,7 @@ def _employee_share_max(rule: Rule, subject: Subject) -> Iterator[Found]:
 
 
 def _tier_order(rule: Rule, subject: Subject) -> Iterator[Found]:
-    classes = dict(_selected(rule.spec, subject.classes))
+    classes = dict(_selected(rule.spec, subject))
     employments = sorted({k[0] for k in classes})
     for employment in employments:
         for smaller, larger in TIER_STEPS:
@@ -196,10 +229,11 @@ def _tier_order(rule: Rule, subject: Subject) -> Iterator[Found]:
 
 
 def _no_employer_decrease(rule: Rule, subject: Subject) -> Iterator[Found]:
-    if subject.live is None:
+    live_classes = subject.live
+    if live_classes is None:
         return
-    for key, (_employee, employer) in _selected(rule.spec, subject.classes):
-        live = subject.live.get(key)
+    for key, (_employee, employer) in _selected(rule.spec, subject):
+        live = live_classes.get(key)
         if live is not None and employer < live[1]:
             yield (
                 f"{key[0]}/{key[1]} {F.EMPLOYER_CENTS.label} {dollars(live[1])} → "
@@ -222,8 +256,27 @@ def _required_classes(rule: Rule, subject: Subject) -> Iterator[Found]:
                f"{', '.join(missing)}", None, None)  # fmt: skip
 
 
-def expression_context(subject: Subject, variables: Mapping[str, Any]) -> dict[str, Any]:
-    """The names a custom rule's expression sees."""
+def expression_context(
+    subject: Subject,
+    variables: Mapping[str, Any],
+    *,
+    shallow: bool = False,
+) -> dict[str, Any]:
+    """The names a custom rule's expression sees (``shallow``: hashable stand-ins of
+    the class trees, for the memo key)."""
+    if shallow:
+        py = subject.desired
+        return {
+            "desired": subject.fp,
+            "live": subject.live_fp,
+            "employer_id": py.employer_id,
+            "product": subject.product,
+            "coverage_start": py.coverage_start,
+            "coverage_end": py.coverage_end,
+            "template": py.template,
+            "rollout": py.rollout,
+            "vars": None,  # the same for every plan year of a run
+        }
 
     def tree(classes: ClassMap) -> dict[str, dict[str, dict[str, int]]]:
         out: dict[str, dict[str, dict[str, int]]] = {}
@@ -237,8 +290,8 @@ def expression_context(subject: Subject, variables: Mapping[str, Any]) -> dict[s
 
     py = subject.desired
     return {
-        "desired": tree(subject.classes),
-        "live": tree(subject.live) if subject.live is not None else None,
+        "desired": tree(dict(subject.items)),
+        "live": tree(dict(subject.live_items)) if subject.live_items is not None else None,
         "employer_id": py.employer_id,
         "product": subject.product,
         "coverage_start": py.coverage_start.isoformat(),
@@ -261,7 +314,7 @@ def _expression(rule: Rule, subject: Subject, policies: PolicySet) -> Iterator[F
     context = f"policy {rule.name} for {subject.desired.key}"
     try:
         names = policies.renderer.variables_of(source)
-        if "live" in names and subject.live is None:
+        if "live" in names and subject.live_items is None:
             return  # a rule about live values says nothing about a new plan year (or validate)
         result = policies.renderer.render(source, expression_context(subject, policies.variables))
     except TemplateFailure as exc:
@@ -290,13 +343,30 @@ CHECKS: dict[type, Callable[[Rule, Subject], Iterator[Found]]] = {
 }
 
 
+def _memo_key(rule: Rule, subject: Subject, policies: PolicySet) -> tuple[Any, ...]:
+    if subject.fp < 0:
+        subject.intern(policies.values)
+    if isinstance(rule.spec, ExpressionRule):
+        names = policies.renderer.variables_of("{{ " + rule.spec.expr + " }}")
+        context = expression_context(subject, {}, shallow=True)
+        return (rule.name, *(context.get(n) for n in names))
+    if rule.needs_live:
+        return (rule.name, subject.fp, subject.live_fp)
+    return (rule.name, subject.fp)
+
+
 def check(rule: Rule, subject: Subject, policies: PolicySet) -> list[Violation]:
     """The violations of ``rule`` by one plan year (exceptions applied)."""
-    if isinstance(rule.spec, ExpressionRule):
-        found = list(_expression(rule, subject, policies))
-    else:
-        checker = CHECKS.get(type(rule.spec))
-        found = list(checker(rule, subject)) if checker is not None else []
+    key = _memo_key(rule, subject, policies)
+    found = policies.memo.get(key)
+    if found is None:
+        if isinstance(rule.spec, ExpressionRule):
+            found = list(_expression(rule, subject, policies))
+        else:
+            checker = CHECKS.get(type(rule.spec))
+            found = list(checker(rule, subject)) if checker is not None else []
+        if len(policies.memo) < MEMO_LIMIT:
+            policies.memo[key] = found
     if not found:
         return []
     py = subject.desired
