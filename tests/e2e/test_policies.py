@@ -126,8 +126,7 @@ def test_tier_order(tmp_path: Path) -> None:
 
 def test_required_classes_and_scope(tmp_path: Path) -> None:
     rule = (
-        "offer-all:\n  kind: required_classes\n  level: deny\n"
-        "  scope: {employers: ['empr_r*']}\n"
+        "offer-all:\n  kind: required_classes\n  level: deny\n  scope: {employers: ['empr_r*']}\n"
     )
     removal = "full_time:\n  ES: null"
     # the class is removed for empr_acme only: out of scope, so it passes
@@ -135,6 +134,10 @@ def test_required_classes_and_scope(tmp_path: Path) -> None:
     bad = validate(write(tmp_path, rule, override("empr_r001", removal)))
     assert bad.code == 1
     assert "empr_r001 MEC 2027-01-01: missing contribution class full_time/ES" in bad.out
+    # scope by product, template and rollout globs: a match checks, no match does not
+    for scope in ("{products: [MEC]}", "{rollouts: ['wav*']}", "{templates: [std]}"):
+        text = rule.replace("{employers: ['empr_r*']}", scope)
+        assert validate(write(tmp_path, text, override("empr_r001", removal))).code == 1, scope
     # scope by product and rollout glob: no match means no check
     for scope in ("{products: [VD]}", "{rollouts: [other*]}", "{templates: [nope]}"):
         text = rule.replace("{employers: ['empr_r*']}", scope)
@@ -156,9 +159,7 @@ def test_warn_level_is_shown_but_passes(tmp_path: Path) -> None:
 def test_exception_with_a_reason_is_shown_and_passes(tmp_path: Path) -> None:
     rule = "half:\n  kind: employer_share_min\n  level: deny\n  percent: 50\n"
     allow = "allow:\n  - {rule: half, reason: contract with R001 runs to 2028}"
-    cfg = write(
-        tmp_path, rule, override("empr_r001", "full_time:\n  EE: {employer: 4000}", allow)
-    )
+    cfg = write(tmp_path, rule, override("empr_r001", "full_time:\n  EE: {employer: 4000}", allow))
     result = validate(cfg)
     assert result.code == 0, result.out + result.err
     assert "ALLOWED half" in result.out
@@ -194,9 +195,7 @@ def test_exception_without_a_reason_or_rule_is_an_error(
     tmp_path: Path, allow: str, message: str
 ) -> None:
     rule = "half:\n  kind: employer_share_min\n  level: deny\n  percent: 50\n"
-    cfg = write(
-        tmp_path, rule, override("empr_r001", "full_time:\n  EE: {employer: 4000}", allow)
-    )
+    cfg = write(tmp_path, rule, override("empr_r001", "full_time:\n  EE: {employer: 4000}", allow))
     result = validate(cfg)
     assert result.code == 1
     assert message in result.err

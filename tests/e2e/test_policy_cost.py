@@ -174,17 +174,23 @@ def test_cost_guardrail_per_employer_percent(sandbox, tmp_path) -> None:
     assert len(denied) == 30
 
 
+HEADER = "employer,benefit_product,employment,tier,count\n"
+
+
 @pytest.mark.parametrize(
     ("content", "message", "where"),
     [
         ("employer,benefit_product,tier,count\n*,MEC,EE,1\n", "no employment column", ":1"),
-        ("employer,benefit_product,employment,tier,count\n*,MEC,full_time,XX,1\n", "tier 'XX'", ":2:4"),
-        ("employer,benefit_product,employment,tier,count\n*,MEC,full_time,EE,-1\n", "count '-1'", ":2:5"),
-        ("employer,benefit_product,employment,tier,count\n*,MEC,full_time,EE,1\n*,MEC,full_time,EE,2\n",
-         "duplicate row for */MEC/full_time/EE", ":3"),
-        ("employer,benefit_product,employment,tier,count\n*,MEC,full_time\n", "expected 5 cells", ":2"),
+        (HEADER + "*,MEC,full_time,XX,1\n", "tier 'XX'", ":2:4"),
+        (HEADER + "*,MEC,full_time,EE,-1\n", "count '-1'", ":2:5"),
+        (
+            HEADER + "*,MEC,full_time,EE,1\n*,MEC,full_time,EE,2\n",
+            "duplicate row for */MEC/full_time/EE",
+            ":3",
+        ),
+        (HEADER + "*,MEC,full_time\n", "expected 5 cells", ":2"),
     ],
-)  # fmt: skip
+)
 def test_bad_headcount_file_is_an_error_at_file_line(
     sandbox, tmp_path, content: str, message: str, where: str
 ) -> None:
@@ -196,8 +202,6 @@ def test_bad_headcount_file_is_an_error_at_file_line(
         assert f"{path}{where}" in result.err and message in result.err
         assert "Traceback" not in result.err
     assert sandbox.request_log == [] or all(
-        not str(getattr(r, "path", r.get("path") if isinstance(r, dict) else "")).startswith(
-            "/v1/"
-        )
+        not str(getattr(r, "path", r.get("path") if isinstance(r, dict) else "")).startswith("/v1/")
         for r in sandbox.request_log
     )

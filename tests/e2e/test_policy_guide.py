@@ -53,9 +53,10 @@ def test_guide_comment_matches_the_real_pull_request(
     # the guide quotes the policy file and the exception: both must be what runs
     guide = GUIDE.read_text()
     assert R002_OVERRIDE.strip().split("\n", 1)[1] in guide
-    assert "employer-pays-half:\n    kind: employer_share_min" in (
-        REPO / "examples" / "rollout" / "policies.yaml"
-    ).read_text()
+    assert (
+        "employer-pays-half:\n    kind: employer_share_min"
+        in (REPO / "examples" / "rollout" / "policies.yaml").read_text()
+    )
     plan = run_cli(
         ["plan", "rollout", "--headcount", "rollout/headcount.csv", "--format", "markdown",
          *api_args(sandbox)]
