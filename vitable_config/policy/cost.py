@@ -9,8 +9,9 @@ contribution class (what the config cannot know, like Infracost's usage file)::
     empr_r003,MEC,full_time,EE,25  # the most specific row wins
 
 For each class the most specific matching row counts: an exact employer beats an
-employer glob, then an exact product beats a product glob; two rows with the same
-employer, product, employment and tier are an error. Classes no row matches
+employer glob, then an exact product beats a product glob; among rows equally
+specific, the last in the file wins. Two rows with the same employer, product,
+employment and tier are an error. Classes no row matches
 count zero (and are counted in the report). Totals are headcount x monthly cents.
 """
 
@@ -55,12 +56,20 @@ class Headcount:
     def __init__(self, display: str, rows: list[HeadcountRow]) -> None:
         self.display = display
         self.rows = rows
-        # Index by (employment, tier); rows most specific first, then later rows first.
-        self._by_class: dict[tuple[str, str], list[HeadcountRow]] = {}
-        for row in self.rows:
-            self._by_class.setdefault((row.employment, row.tier), []).append(row)
-        for rows in self._by_class.values():
-            rows.sort(key=lambda r: r.specificity, reverse=True)
+        # By (employment, tier): rows of an exact employer by employer id, and the
+        # employer-glob rows; exact products before product globs in each.
+        self._exact: dict[tuple[str, str], dict[str, list[HeadcountRow]]] = {}
+        self._globs: dict[tuple[str, str], list[HeadcountRow]] = {}
+        for row in rows:
+            key = (row.employment, row.tier)
+            if row.specificity[0]:
+                self._exact.setdefault(key, {}).setdefault(row.employer, []).append(row)
+            else:
+                self._globs.setdefault(key, []).append(row)
+        for group in [*self._globs.values()] + [
+            r for by_employer in self._exact.values() for r in by_employer.values()
+        ]:
+            group.sort(key=lambda r: (r.specificity, r.location.line), reverse=True)
         self._cache: dict[tuple[str, str, str], dict[Any, int | None]] = {}
 
     def counts(self, employer: str, product_code: str, product_id: str) -> dict[Any, int | None]:
@@ -75,9 +84,12 @@ class Headcount:
     def count(
         self, employer: str, product_code: str, product_id: str, employment: str, tier: str
     ) -> int | None:
-        """Enrollees of one class (None when no row matches)."""
-        for row in self._by_class.get((employment, tier), ()):
-            if fnmatchcase(employer, row.employer) and (
+        """Enrollees of one class (None when no row matches): the most specific row."""
+        key = (employment, tier)
+        exact: list[HeadcountRow] = self._exact.get(key, {}).get(employer, [])
+        row: HeadcountRow
+        for row in (*exact, *self._globs.get(key, ())):
+            if (row.employer == employer or fnmatchcase(employer, row.employer)) and (
                 fnmatchcase(product_code, row.product) or fnmatchcase(product_id, row.product)
             ):
                 return row.count

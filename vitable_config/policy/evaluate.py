@@ -35,7 +35,7 @@ def _run(policies: PolicySet, subjects: Iterable[Subject], *, live: bool) -> lis
     problems: list[Problem] = []
     for subject in subjects:
         for rule in rules:
-            if not rule.in_scope(subject):
+            if rule.spec.scope is not None and not rule.in_scope(subject):
                 continue
             try:
                 out.extend(check(rule, subject, policies))

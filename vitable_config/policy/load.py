@@ -8,6 +8,7 @@ Every ``allow:`` must name a defined rule. Problems carry file:line:column.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -25,7 +26,11 @@ from vitable_config.errors import Problem, SourceLocation
 from vitable_config.policy.model import POLICIES
 from vitable_config.policy.rules import PolicySet, Rule
 
-_ADAPTER: TypeAdapter[Any] = TypeAdapter(PolicyRuleModel)
+
+@functools.cache
+def _adapter() -> TypeAdapter[Any]:
+    """Built on first use: a config without ``policies:`` never pays for it."""
+    return TypeAdapter(PolicyRuleModel)
 
 
 def _cents(
@@ -80,7 +85,7 @@ def load_policies(
                     )
                 )
                 continue
-            spec = _ADAPTER.validate_python(raw)  # the schema check has already passed
+            spec = _adapter().validate_python(raw)  # the schema check has already passed
             rule = Rule(name, spec, here)
             if isinstance(spec, ExpressionRule):
                 rule.expr_location = value_location(raw, "expr")
