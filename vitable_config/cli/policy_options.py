@@ -58,10 +58,15 @@ def refuse_denied(plan: Any) -> int | None:
 
 def validate_verdict(state: Any) -> int | None:
     """validate: print the violations of the desired values; 1 when a deny rule fails."""
-    from vitable_config.engine.render.policy import by_rule, violation_line
+    if state.policies is None:
+        return None
     from vitable_config.policy.evaluate import denied, evaluate_desired
 
     violations = evaluate_desired(state)
+    if not violations:
+        return None
+    from vitable_config.engine.render.policy import by_rule, violation_line
+
     for head, items in by_rule(violations):
         click.echo(head)
         for v in items:

@@ -13,10 +13,9 @@ from collections.abc import Iterable
 
 from vitable_config.desired import DesiredPlanYear, DesiredState
 from vitable_config.engine.model import Plan
-from vitable_config.engine.render.money import dollars
 from vitable_config.errors import Problem, UserError
 from vitable_config.policy.cost import Headcount, cost_report
-from vitable_config.policy.model import CostLine, CostReport, Violation
+from vitable_config.policy.model import CostLine, CostReport, Violation, dollars
 from vitable_config.policy.rules import (
     ExpressionError,
     PolicySet,

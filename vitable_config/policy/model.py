@@ -26,6 +26,14 @@ LEVELS: tuple[Level, ...] = ("deny", "warn")
 MONTHS_PER_YEAR = 12
 
 
+def dollars(cents: int) -> str:
+    """Cents as US dollars (``-123450`` -> ``-$1,234.50``), as the renderers show them
+    (kept here so loading the rules does not import the renderers)."""
+    sign = "-" if cents < 0 else ""
+    whole, rest = divmod(abs(int(cents)), 100)
+    return f"{sign}${whole:,}.{rest:02d}"
+
+
 @dataclass(frozen=True, slots=True)
 class Allowance:
     """``allow: [{rule, reason}]`` as declared: the reason and where it was written."""

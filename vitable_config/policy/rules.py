@@ -27,9 +27,8 @@ from vitable_config.config.policy_models import (
 from vitable_config.desired import DesiredPlanYear, FieldPath, PlanYearKey, Source
 from vitable_config.domain import fields as F
 from vitable_config.domain.vocabulary import class_sort_key
-from vitable_config.engine.render.money import dollars
 from vitable_config.errors import Problem, SourceLocation
-from vitable_config.policy.model import Level, Violation
+from vitable_config.policy.model import Level, Violation, dollars
 
 Amounts = tuple[int, int]  # (employee cents, employer cents) of one class
 Found = tuple[str, FieldPath | None, Any]  # (detail, path of the value to blame, value)
