@@ -158,20 +158,33 @@ def test_cost_guardrail_per_employer_percent(sandbox, tmp_path) -> None:
         "    per: employer\n    side: employee\n    percent: 2\n"
     )
     text = (config / "vitable.yaml").read_text()
-    (config / "vitable.yaml").write_text(
-        text.replace('EE: {employee: "$45.00"', 'EE: {employee: "$50.00"')
+    text = text.replace('EE: {employee: "$45.00"', 'EE: {employee: "$50.00"')
+    # a per-employer guardrail is excepted by an allow: on one of that employer's plan years
+    r003 = "      - benefit_product: bprd_mec\n        coverage: {start: 2027-01-01}\n"
+    assert text.count(r003) == 2  # empr_r003's override, then empr_r007's
+    text = text.replace(
+        r003, r003 + "        allow: [{rule: step, reason: R003 agreed the rise}]\n", 1
     )
+    (config / "vitable.yaml").write_text(text)
     plan = run_cli(
         ["plan", config, "--force", "--headcount", HEADCOUNT, "--format", "json",
          *api_args(sandbox)]
     )  # fmt: skip
     assert plan.code == 1
     denied = {v["employer_id"] for v in plan.json["violations"] if v["denies"]}
-    # +$50.00 on $2,200.00 is +2.3% (> 2%); r003: +$125.00 on $2,875.00 = +4.3%;
+    # +$50.00 on $2,200.00 is +2.3% (> 2%); r003 (excepted): +$125.00 on $2,875.00;
     # r001..r005 also have dental, unchanged, so +$50 on $2,366 = +2.1%; r007 is blocked.
     assert "empr_r007" not in denied
-    assert {"empr_r003", "empr_r001", "empr_globex", "empr_r010"} <= denied
-    assert len(denied) == 30
+    assert {"empr_r001", "empr_globex", "empr_r010"} <= denied
+    assert len(denied) == 29
+    (allowed,) = [v for v in plan.json["violations"] if v["allowed"]]
+    # 25 x $5.00 on MEC $2,875.00 + dental $166.00 = $3,041.00: +4.1%
+    r003_pct = 100 * 25 * 500 / (R003_EMPLOYEE + DENTAL[0])
+    assert allowed["employer_id"] == "empr_r003"
+    assert allowed["detail"] == (
+        f"employee contributions +$125.00/month (+{r003_pct:.1f}%), more than 2%"
+    )
+    assert allowed["allowed"]["reason"] == "R003 agreed the rise"
 
 
 HEADER = "employer,benefit_product,employment,tier,count\n"
