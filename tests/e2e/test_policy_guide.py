@@ -16,10 +16,10 @@ R002_OVERRIDE = """\
   empr_r002:
     plan_years:
       - benefit_product: bprd_mec
-        coverage: {start: 2027-01-01}
+        coverage: {start: 2032-01-01}
         allow:
           - rule: affordability
-            reason: R002's union agreement fixes the employee share at $110 until 2028
+            reason: R002's union agreement fixes the employee share at $110 until 2033
         contribution_classes:
           full_time:
             EE: {employee: "$110.00"}

@@ -63,7 +63,8 @@ def _report(paths: tuple[str, ...], kwargs: dict[str, Any]) -> tuple[dict[str, A
     }
     # Policies on the desired values: a failing deny rule is an error (exit 1).
     violations = violation_problems(state)
-    report["problems"] += [problem_to_dict(p, severity) for p, severity in violations]
+    found = [problem_to_dict(p, severity) for p, severity in violations]
+    report["problems"] = [*report["problems"], *found]  # type: ignore[misc]
     if any(severity == "error" for _p, severity in violations):
         report["ok"] = False
         return report, EXIT_ERROR

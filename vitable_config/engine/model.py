@@ -107,6 +107,9 @@ class Plan:
     # file (None without one): see vitable_config.policy.
     violations: list[Violation] = field(default_factory=list)
     cost: CostReport | None = None
+    # The config declares policies (the text output then says when totals need a
+    # headcount file; the Markdown comment always does). Not serialised.
+    policies_checked: bool = False
 
     def count(self, action: Action) -> int:
         return sum(1 for c in self.changes if c.action == action)

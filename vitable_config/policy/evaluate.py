@@ -164,4 +164,5 @@ def assess_plan(plan: Plan, policies: PolicySet | None, headcount: Headcount | N
     if headcount is not None:
         plan.cost = cost_report(plan, headcount)
     plan.violations = evaluate_plan(policies, plan)
+    plan.policies_checked = policies is not None
     return plan

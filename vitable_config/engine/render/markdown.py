@@ -147,7 +147,7 @@ def _add_violations(budget: _Budget, plan: Plan) -> None:
     icon = "⛔" if plan.denied else "⚠️"
     budget.add(f"### {icon} Policy violations ({P.violation_counts(plan)})")
     for head, items in P.by_rule(plan.violations):
-        rows = [f"- {md_text(P.violation_line(v))}" for v in items[:VIOLATIONS_PER_RULE]]
+        rows = [f"- {md_text(P.violation_line(v, ' — '))}" for v in items[:VIOLATIONS_PER_RULE]]
         if len(items) > VIOLATIONS_PER_RULE:
             rows.append(
                 f"- … {len(items) - VIOLATIONS_PER_RULE:,} more (see `vitable-config plan`)"

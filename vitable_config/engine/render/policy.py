@@ -47,12 +47,13 @@ def violation_head(v: Violation) -> str:
     return f"{tag} {v.rule}: {v.message}"
 
 
-def violation_line(v: Violation) -> str:
-    """``empr_r003 MEC 2027-01-01: <detail>  # from <layer (file:line)>`` (+ exception)."""
+def violation_line(v: Violation, comment: str = "  # ") -> str:
+    """``empr_r003 MEC 2032-01-01: <detail>  # from <layer (file:line)>`` (+ exception);
+    ``comment`` introduces the provenance (Markdown uses a dash: ``#`` is markup)."""
     text = f"{violation_where(v)}: {v.detail}"
     source = source_label(v.source)
     if source:
-        text += f"  # from {source}"
+        text += f"{comment}from {source}"
     if v.allowed is not None:
         at = source_label(v.allowed.source)
         text += f"  (allowed: {v.allowed.reason!r}{f', {at}' if at else ''})"

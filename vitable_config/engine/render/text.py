@@ -118,7 +118,8 @@ def policy_lines(plan: Plan, style: Style) -> list[str]:
 def cost_lines(plan: Plan, style: Style) -> list[str]:
     """Cost impact from the headcount file (or the note that totals need one)."""
     if P.needs_headcount(plan):
-        return ["", P.NEEDS_HEADCOUNT]
+        # In a terminal only for a config with policies (the PR comment always says it).
+        return ["", P.NEEDS_HEADCOUNT] if plan.policies_checked else []
     cost = plan.cost
     if cost is None:
         return []
