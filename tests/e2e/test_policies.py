@@ -369,3 +369,23 @@ def test_saved_plan_with_a_denial_is_refused_by_apply(sandbox, tmp_path: Path) -
     assert applied.code == 1
     assert "policy violations of deny rule order" in applied.err
     assert writes(sandbox) == []
+
+
+def test_validate_json_reports_violations_as_problems(tmp_path: Path) -> None:
+    rule = "half:\n  kind: employer_share_min\n  level: deny\n  percent: 50\n"
+    rule += "order:\n  kind: tier_order\n  level: warn\n"
+    cfg = write(
+        tmp_path,
+        rule,
+        override("empr_r001", "full_time:\n  EE: {employer: 4000}\n  EF: {employee: 100}"),
+    )
+    result = run_cli(["validate", str(cfg), "--format", "json"])
+    assert result.code == 1
+    report = result.json
+    schema = json.loads((REPO / "schemas" / "validate.schema.json").read_text())
+    jsonschema.validate(report, schema)
+    assert report["ok"] is False
+    by_severity = {p["severity"]: p for p in report["problems"]}
+    assert by_severity["error"]["message"].startswith("policy half (deny): ")
+    assert by_severity["error"]["line"] == line_of(cfg, "EE: {employer: 4000}")
+    assert by_severity["warning"]["message"].startswith("policy order (warn): ")
