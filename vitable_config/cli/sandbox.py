@@ -32,6 +32,8 @@ _FAULT_HELP = {
     "write committed.",
     "slow": "Probability of a slow response (--slow-ms) after the write committed.",
     "throttle": "Probability of a 429 with Retry-After before the write (nothing written).",
+    "commit_late": "Probability of a write that commits only after --slow-ms, once a client "
+    "with a shorter --timeout has given up.",
 }
 
 
@@ -108,12 +110,13 @@ def command() -> None:
 @_probability("drop_after")
 @_probability("slow")
 @_probability("throttle")
+@_probability("commit_late")
 @click.option(
     "--slow-ms",
     type=click.IntRange(0),
     default=1000,
     show_default=True,
-    help="Delay of a 'slow' fault.",
+    help="Delay of a 'slow' or 'commit_late' fault.",
 )
 @click.option(
     "--fault-seed",
@@ -164,6 +167,7 @@ def serve(
     drop_after: float,
     slow: float,
     throttle: float,
+    commit_late: float,
     slow_ms: int,
     fault_seed: int,
     fault_methods: str | None,
@@ -201,6 +205,7 @@ def serve(
             drop_after=drop_after,
             slow=slow,
             throttle=throttle,
+            commit_late=commit_late,
             slow_ms=slow_ms,
             seed=fault_seed,
             methods=frozenset(m.strip() for m in fault_methods.split(",") if m.strip())

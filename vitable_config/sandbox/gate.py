@@ -1,8 +1,8 @@
 """ASGI middleware in front of the API: auth, rate limit, latency, faults, request log.
 
 Order for every ``/v1`` request: bearer key (401) → fault draw → rate limit (429)
-→ latency → ``throttle`` (429) / ``error_before`` → handler (commits) →
-``error_after`` / ``drop_after`` / ``slow``. Admin paths (``/_sandbox/...``) need
+→ latency → ``throttle`` (429) / ``error_before`` / ``commit_late`` (body read, wait)
+→ handler (commits) → ``error_after`` / ``drop_after`` / ``slow``. Admin paths (``/_sandbox/...``) need
 the key but get no rate limit, latency or faults and are not logged; the OpenAPI
 document and docs are public.
 """
@@ -78,6 +78,28 @@ async def drop_connection(send: Send) -> None:
     raise ConnectionAbortedError("sandbox fault: connection dropped after commit")
 
 
+async def _read_body_then_wait(receive: Receive, seconds: float) -> Receive:
+    """Read the whole request body now, wait, and return a ``receive`` that replays it.
+
+    The handler then runs (and commits) even if the client has given up and closed
+    the connection meanwhile: the server finishes work the client cannot see.
+    """
+    messages: list[Message] = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            break
+    await asyncio.sleep(seconds)
+
+    async def replay() -> Message:
+        if messages:
+            return messages.pop(0)
+        return await receive()
+
+    return replay
+
+
 class SandboxGate:
     def __init__(self, app: ASGIApp, runtime: SandboxRuntime) -> None:
         self.app = app
@@ -145,11 +167,13 @@ class SandboxGate:
                 send, 500, "injected fault: server error before the write", "internal_error"
             )
             return
-        if fault is None:
+        if fault == "commit_late":
+            receive = await _read_body_then_wait(receive, runtime.faults.settings.slow_ms / 1000)
+        if fault in (None, "commit_late"):
 
             async def send_and_note(message: Message) -> None:
                 if message["type"] == "http.response.start":  # logged before the client sees it
-                    runtime.record(method, path, message["status"], None)
+                    runtime.record(method, path, message["status"], fault)
                 await send(message)
 
             await self.app(scope, receive, send_and_note)

@@ -37,7 +37,14 @@ DEFAULT_STATE_PATH = Path(".vitable-sandbox") / "state.db"
 
 # Order matters: a draw maps onto these in turn (new kinds go last, so a seed's
 # earlier kinds stay where they were).
-FAULT_KINDS: tuple[str, ...] = ("error_before", "error_after", "drop_after", "slow", "throttle")
+FAULT_KINDS: tuple[str, ...] = (
+    "error_before",
+    "error_after",
+    "drop_after",
+    "slow",
+    "throttle",
+    "commit_late",
+)
 
 
 def generate_api_key() -> str:
@@ -95,7 +102,11 @@ class FaultSettings:
     * ``slow`` — the handler runs and commits, then the response waits ``slow_ms``;
     * ``throttle`` — 429 with ``Retry-After`` (1 s) and ``retry-after-ms``
       (``throttle_ms``) before the handler runs (nothing written), like rule 7 but
-      drawn from the seed.
+      drawn from the seed;
+    * ``commit_late`` — the request body is read, then the server waits ``slow_ms``
+      *before* the handler runs and commits (a server still working on a request
+      the client has given up on): a client timeout shorter than ``slow_ms`` sees
+      nothing, and the write lands afterwards.
 
     ``methods`` limits faults to these HTTP methods (default: all);
     ``paths`` limits them to paths matching one of these ``fnmatch`` patterns
@@ -109,6 +120,7 @@ class FaultSettings:
     slow_ms: int = 1000
     throttle: float = 0.0
     throttle_ms: int = 50
+    commit_late: float = 0.0
     seed: int = 0
     methods: frozenset[str] | None = None
     paths: tuple[str, ...] | None = None
@@ -128,7 +140,7 @@ class FaultSettings:
             object.__setattr__(self, "methods", frozenset(m.upper() for m in self.methods))
 
     def total_probability(self) -> float:
-        return self.error_before + self.error_after + self.drop_after + self.slow + self.throttle
+        return sum(getattr(self, kind) for kind in FAULT_KINDS)
 
     @property
     def enabled(self) -> bool:
@@ -143,6 +155,7 @@ class FaultSettings:
             "slow_ms": self.slow_ms,
             "throttle": self.throttle,
             "throttle_ms": self.throttle_ms,
+            "commit_late": self.commit_late,
             "seed": self.seed,
             "methods": sorted(self.methods) if self.methods is not None else None,
             "paths": list(self.paths) if self.paths is not None else None,
