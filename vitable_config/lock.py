@@ -71,7 +71,8 @@ def parse_lock_spec(text: str | None) -> LockSpec:
     if parts.scheme in ("redis", "rediss"):
         if not parts.hostname:
             raise UserError(
-                f"--lock: a Redis URL needs a host, e.g. redis://HOST:6379/0; got {redact_url(value)!r}"
+                "--lock: a Redis URL needs a host, e.g. redis://HOST:6379/0; "
+                f"got {redact_url(value)!r}"
             )
         try:
             _ = parts.port

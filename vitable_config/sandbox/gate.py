@@ -2,9 +2,9 @@
 
 Order for every ``/v1`` request: bearer key (401) → fault draw → rate limit (429)
 → latency → ``throttle`` (429) / ``error_before`` / ``commit_late`` (body read, wait)
-→ handler (commits) → ``error_after`` / ``drop_after`` / ``slow``. Admin paths (``/_sandbox/...``) need
-the key but get no rate limit, latency or faults and are not logged; the OpenAPI
-document and docs are public.
+→ handler (commits) → ``error_after`` / ``drop_after`` / ``slow``. Admin paths
+(``/_sandbox/...``) need the key but get no rate limit, latency or faults and are not
+logged; the OpenAPI document and docs are public.
 """
 
 from __future__ import annotations

@@ -140,7 +140,7 @@ class FaultSettings:
             object.__setattr__(self, "methods", frozenset(m.upper() for m in self.methods))
 
     def total_probability(self) -> float:
-        return sum(getattr(self, kind) for kind in FAULT_KINDS)
+        return float(sum(getattr(self, kind) for kind in FAULT_KINDS))
 
     @property
     def enabled(self) -> bool:
