@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,19 +30,34 @@ from vitable_config.cli.options import (
 )
 from vitable_config.cli.policy_options import headcount_from, headcount_option, refuse_denied
 from vitable_config.cli.style import no_color_option
-from vitable_config.errors import EXIT_ERROR, EXIT_OK, UserError
+from vitable_config.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, UserError
+from vitable_config.lock import DEFAULT_LOCK_TIMEOUT, LOCK_ENV
 
 EPILOG = """\b
 Examples:
   vitable-config apply examples/quickstart --sandbox --auto-approve
   vitable-config plan config/ --out plan.json && vitable-config apply plan.json
   VITABLE_CONNECT_API_KEY=... vitable-config apply config/ --auto-approve
+  vitable-config apply config/ --auto-approve --lock redis://redis.internal:6379/0
+
+\b
+Before writing, apply takes the apply lock of the API (one apply at a time per
+base URL on this machine; --lock redis://... for every machine of a team),
+then re-reads every plan year it will write and drops the changes whose live
+state moved since the plan (stale: exit 1). After writing it re-reads them
+and checks each key has exactly one live plan year with the applied content.
 
 \b
 A saved plan (PLANFILE, from `plan --out`) is applied without asking again,
-after checking that every live plan year it read is unchanged (else: "plan
-is stale ... run plan again"). Exit code 1 if any action failed; blocked
-changes are reported, not applied, and do not fail the run.
+after re-deriving it from the config it records and the live state: the whole
+file is refused, with nothing written, unless the actions are identical, and
+a live plan year that changed since makes it stale ("run plan again").
+
+\b
+Exit codes: 0 applied and verified; 1 any failure, unknown outcome, stale or
+blocked change (blocked changes are never sent), or verification problem;
+130 interrupted (Ctrl-C/SIGTERM: requests in flight finish, nothing new is
+sent; a second Ctrl-C abandons them).
 """
 
 PROGRESS_MIN_ACTIONS = 20
@@ -56,31 +72,79 @@ PROGRESS_MIN_ACTIONS = 20
 )
 @no_color_option
 @headcount_option
+@click.option(
+    "--lock",
+    "lock_spec",
+    envvar=LOCK_ENV,
+    default="local",
+    show_default=True,
+    metavar="local|none|redis://HOST:PORT[/DB]",
+    help=f"The apply lock (env {LOCK_ENV}): 'local' = a lock file per API base URL in the "
+    "user cache dir; redis://... = a lock shared by every machine using that Redis; "
+    "'none' = no lock.",
+)
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_LOCK_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for another apply holding the lock, then fail.",
+)
 @scope_options
 @safety_options
 @var_options
 @api_options
-def command(paths: tuple[str, ...], auto_approve: bool, **kwargs: Any) -> int:
+def command(
+    paths: tuple[str, ...],
+    auto_approve: bool,
+    lock_spec: str,
+    lock_timeout: float,
+    **kwargs: Any,
+) -> int:
     """Create and update plan years so the live API matches PATH... (or PLANFILE).
 
     Shows the plan and asks for confirmation first (on a terminal), unless
     --auto-approve is given or PLANFILE is a saved plan.
     """
     from vitable_config.engine.saved import is_saved_plan
+    from vitable_config.lock import parse_lock_spec
 
     api = api_from(kwargs)
     scope = scope_from(kwargs)
     safety = safety_from(kwargs)
     variables = variables_from(kwargs)
     headcount = headcount_from(kwargs)
+    lock = parse_lock_spec(lock_spec)
     if len(paths) == 1 and is_saved_plan(paths[0]):
         if not scope.is_everything or variables or headcount is not None:
             raise UserError(
                 "--employer/--product/--shard/--var/--headcount are fixed when the plan is made; "
                 "they cannot be used with a saved plan (pass them to `plan --out`)"
             )
-        return _apply_saved(Path(paths[0]), api, safety)
-    return _apply_config(list(paths), variables, scope, safety, api, auto_approve, headcount)
+        return _apply_saved(Path(paths[0]), api, safety, lock, lock_timeout)
+    return _apply_config(
+        list(paths),
+        variables,
+        scope,
+        safety,
+        api,
+        auto_approve,
+        lock,
+        lock_timeout,
+        headcount,
+    )
+
+
+@contextmanager
+def _locked(target: ApiConnection, lock: Any, timeout: float) -> Iterator[None]:
+    from vitable_config.lock import apply_lock
+
+    def waiting(message: str) -> None:
+        click.echo(message, err=True)
+
+    with apply_lock(target.label, lock, timeout=timeout, on_wait=waiting):
+        yield
 
 
 def _apply_config(
@@ -90,6 +154,8 @@ def _apply_config(
     safety: Any,
     api: ApiOptions,
     auto_approve: bool,
+    lock: Any,
+    lock_timeout: float,
     headcount: Any = None,
 ) -> int:
     from vitable_config.config import load_config
@@ -97,7 +163,7 @@ def _apply_config(
     from vitable_config.engine.run import check_safety, plan_config
 
     state = load_config(paths, variables)  # bad config fails before any API call
-    with connect(api) as target:
+    with connect(api) as target, _locked(target, lock, lock_timeout):
 
         async def make_plan() -> Any:
             async with make_client(target, api) as client:
@@ -108,6 +174,8 @@ def _apply_config(
                     today=target.today,
                     base_url=target.label,
                     headcount=headcount,
+                    paths=paths,
+                    variables=variables,
                 )
 
         plan = asyncio.run(make_plan())
@@ -118,8 +186,7 @@ def _apply_config(
             return refused
         if not plan.has_changes:
             click.echo("No changes to apply.")
-            _report_blocked(plan.count("blocked"))
-            return EXIT_OK
+            return _report_blocked(plan, EXIT_OK)
         verdict = check_safety(plan, safety)
         if not verdict.allowed:
             raise UserError(verdict.message or "safety cap exceeded")
@@ -135,11 +202,12 @@ def _apply_config(
             if not click.confirm(f"Apply these {n} changes to {target.label}?", default=False):
                 click.echo("Apply cancelled: nothing was changed.", err=True)
                 return EXIT_ERROR
-        return _run_apply(plan, target, api, safety, verify_fresh=False)
+        return _run_apply(plan, target, api, safety, saved=False)
 
 
-def _apply_saved(path: Path, api: ApiOptions, safety: Any) -> int:
+def _apply_saved(path: Path, api: ApiOptions, safety: Any, lock: Any, lock_timeout: float) -> int:
     from vitable_config.engine.run import check_base_url, load_plan
+    from vitable_config.engine.saved import ensure_fresh, ensure_rederived
 
     plan = load_plan(path)
     refused = refuse_denied(plan)  # a saved plan records the violations it was made with
@@ -152,51 +220,132 @@ def _apply_saved(path: Path, api: ApiOptions, safety: Any) -> int:
             f"Applying saved plan {path} (made {plan.created_at:%Y-%m-%d %H:%M} UTC): "
             f"{s['create']} to create, {s['update']} to update, {s['blocked']} blocked"
         )
-        if not plan.has_changes:
-            click.echo("No changes to apply.")
-            _report_blocked(plan.count("blocked"))
-            return EXIT_OK
-        return _run_apply(plan, target, api, safety, verify_fresh=True)
+        if plan.digest:
+            click.echo(f"Plan digest: {plan.digest}")
+        with _locked(target, lock, lock_timeout):
+
+            async def check() -> None:
+                async with make_client(target, api) as client:
+                    await ensure_fresh(plan, client)
+                    await ensure_rederived(plan, client, today=target.today)
+
+            asyncio.run(check())
+            click.echo(
+                "Saved plan verified: the config and the live state give exactly its actions."
+            )
+            if not plan.has_changes:
+                click.echo("No changes to apply.")
+                return _report_blocked(plan, EXIT_OK)
+            return _run_apply(plan, target, api, safety, saved=True)
 
 
 def _run_apply(
-    plan: Any, target: ApiConnection, api: ApiOptions, safety: Any, *, verify_fresh: bool
+    plan: Any, target: ApiConnection, api: ApiOptions, safety: Any, *, saved: bool
 ) -> int:
+    from vitable_config.engine.apply import ApplyOptions
     from vitable_config.engine.run import apply_plan
+
+    stop, abandon = asyncio.Event(), asyncio.Event()
+
+    def on_signal() -> None:
+        if not stop.is_set():
+            stop.set()
+            click.echo(
+                "\nInterrupted: no new request will be sent; waiting for the ones in flight "
+                "(interrupt again to abandon them).",
+                err=True,
+            )
+        else:
+            abandon.set()
 
     with _progress(len(plan.actionable())) as tick:
 
         async def run() -> Any:
-            async with make_client(target, api) as client:
-                return await apply_plan(
-                    plan,
-                    client,
-                    concurrency=api.concurrency,
-                    progress=tick,
-                    verify_fresh=verify_fresh,
-                    safety=safety,
-                )
+            loop = asyncio.get_running_loop()
+            installed = []
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                try:
+                    loop.add_signal_handler(sig, on_signal)
+                    installed.append(sig)
+                except (NotImplementedError, RuntimeError, ValueError):  # not main thread
+                    pass
+            try:
+                async with make_client(target, api) as client:
+                    return await apply_plan(
+                        plan,
+                        client,
+                        concurrency=api.concurrency,
+                        progress=tick,
+                        verify_fresh=False,
+                        safety=safety,
+                        options=ApplyOptions(
+                            concurrency=api.concurrency,
+                            unknown_wait_seconds=max(5.0, float(api.timeout)),
+                        ),
+                        stop=stop,
+                        abandon=abandon,
+                    )
+            finally:
+                for sig in installed:
+                    loop.remove_signal_handler(sig)
 
         result = asyncio.run(run())
     for line in result_lines(result):
         click.echo(line)
     click.echo(result.summary_line())
-    _report_blocked(plan.count("blocked"))
-    if not result.ok:
+    if plan.digest:
+        click.echo(f"Plan digest: {plan.digest}")
+    if result.stale:
         click.echo(
-            "error: some actions failed (see above); fix the cause and run apply again "
-            "(a re-run converges: nothing is created twice)",
+            f"error: {len(result.stale)} change{'s were' if len(result.stale) != 1 else ' was'} "
+            "not sent: the live plan year changed after the plan read it (stale):",
             err=True,
         )
+        for line in result.stale:
+            click.echo(f"  {line}", err=True)
+        click.echo("  run plan again to see the current state and review it", err=True)
+    if result.verification:
+        click.echo(
+            f"error: verification after writing found {len(result.verification)} problem"
+            f"{'s' if len(result.verification) != 1 else ''}:",
+            err=True,
+        )
+        for line in result.verification:
+            click.echo(f"  {line}", err=True)
+    elif result.verified and not result.interrupted:
+        click.echo(
+            "Verified: every key written has exactly one live plan year with the applied content."
+        )
+    code = _report_blocked(plan, EXIT_OK)
+    if result.interrupted:
+        return EXIT_INTERRUPTED
+    failed = result.count("failed") + result.count("unknown")
+    if failed:
+        click.echo(
+            "error: some actions failed or have an unknown outcome (see above); fix the cause "
+            "and run apply again (a re-run converges: nothing is created twice)",
+            err=True,
+        )
+    if not result.ok:
         return EXIT_ERROR
-    return EXIT_OK
+    return code
 
 
 def result_lines(result: Any) -> list[str]:
-    """One line per action, in plan order: symbol, status, key, live id, message."""
-    symbols = {"created": "+", "updated": "~", "failed": "!", "skipped": "-"}
+    """One line per action, in plan order: symbol, status, key, live id, message.
+
+    After an interrupt, only the actions that finished (or were in flight) are listed.
+    """
+    symbols = {"created": "+", "updated": "~", "failed": "!", "skipped": "-", "unknown": "?"}
     lines = []
     for r in result.results:
+        if (
+            result.interrupted
+            and r.status == "skipped"
+            and r.message
+            and "not started" in r.message
+        ):
+            continue
         key = r.change.key
         product = r.change.product_code or key.benefit_product
         label = f"{key.employer_id}/{product}/{key.coverage_start.isoformat()}"
@@ -211,12 +360,21 @@ def result_lines(result: Any) -> list[str]:
     return lines
 
 
-def _report_blocked(n: int) -> None:
-    if n:
-        click.echo(
-            f"Blocked: {n} plan year{'s' if n != 1 else ''} not applied "
-            "(the API cannot change them; see the plan). Blocked changes are not failures."
-        )
+def _report_blocked(plan: Any, code: int) -> int:
+    """Report blocked changes (never sent); they fail the run (exit 1)."""
+    n = plan.count("blocked")
+    if not n:
+        return code
+    click.echo(
+        f"Blocked: {n} plan year{'s' if n != 1 else ''} not applied "
+        "(the API cannot change them; see the plan)."
+    )
+    click.echo(
+        f"error: {n} blocked change{'s' if n != 1 else ''} can never be applied; "
+        "make the config match what the API allows (see docs/guide/blocked.md)",
+        err=True,
+    )
+    return EXIT_ERROR
 
 
 @contextmanager

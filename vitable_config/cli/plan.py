@@ -36,7 +36,8 @@ Examples:
 
 \b
 Exit codes: 0 success. With --detailed-exitcode: 0 in sync, 2 changes
-pending, 1 error -- including blocked changes, which can never apply.
+pending, 1 error -- including blocked changes, which can never apply, and
+managed plan years with more than one live plan year (duplicates).
 Without it, blocked changes and pending changes both exit 0, as in
 Terraform; use --detailed-exitcode in CI.
 """
@@ -87,7 +88,7 @@ def command(
     headcount = headcount_from(kwargs)
     state = load_config(list(paths), variables)  # bad config fails before any API call
     with connect(api) as target:
-        plan = asyncio.run(_plan(state, target, api, scope, headcount))
+        plan = asyncio.run(_plan(state, target, api, scope, headcount, list(paths), variables))
 
     if fmt == "json":
         text = render_json(plan)
@@ -109,6 +110,14 @@ def command(
     if out is not None:
         save_plan(plan, out)
         click.echo(f"Saved the plan to {out}; apply it with: vitable-config apply {out}", err=True)
+    if plan.duplicates:
+        n = len(plan.duplicates)
+        click.echo(
+            f"{'error' if detailed_exitcode else 'warning'}: {n} managed plan year"
+            f"{'s have' if n != 1 else ' has'} more than one live plan year (see the plan); "
+            "apply will not write to them",
+            err=True,
+        )
     if plan.has_blocked:
         n = plan.count("blocked")
         click.echo(
@@ -118,13 +127,19 @@ def command(
         )
     if not detailed_exitcode:
         return EXIT_OK
-    if plan.has_blocked:
+    if plan.has_blocked or plan.duplicates:
         return EXIT_ERROR
     return EXIT_CHANGES if plan.has_changes else EXIT_OK
 
 
 async def _plan(
-    state: Any, target: ApiConnection, api: ApiOptions, scope: Any, headcount: Any = None
+    state: Any,
+    target: ApiConnection,
+    api: ApiOptions,
+    scope: Any,
+    headcount: Any = None,
+    paths: list[str] | None = None,
+    variables: dict[str, object] | None = None,
 ) -> Any:
     from vitable_config.engine.run import plan_config
 
@@ -136,4 +151,6 @@ async def _plan(
             today=target.today,
             base_url=target.label,
             headcount=headcount,
+            paths=paths,
+            variables=variables,
         )

@@ -11,10 +11,19 @@ Guarantees (each tested end to end against the sandbox):
   re-reading the plan years of that employer and product and matching the
   coverage start *before* any retry. Found → ``created`` (``recovered=True``);
   not found → the create is retried, at most ``create_attempts`` times in all;
-  still unknown → ``failed`` with "outcome unknown; re-run to converge".
-  After a *timeout* the re-read waits ``timeout_settle_seconds`` (1 s) first, as
-  the server may still be working on the request; a 5xx or a dropped connection
-  means the server is done, so the re-read is immediate.
+  still unknown → ``unknown`` with "outcome unknown — re-run later to converge".
+  A 5xx or a dropped connection means the server is done, so that re-read is
+  immediate. A *timeout* is different: the server may still be working on the
+  request and commit it later, so a timed-out create is **never sent again** in
+  the run: once the run's other work is done it is re-read (after
+  ``timeout_settle_seconds``, then once a second for up to ``unknown_wait_seconds``);
+  found → ``created`` (recovered), still absent → ``unknown``.
+* Every write answer is checked against its request (employer, product, dates,
+  classes; the plan year id for a PUT): a mismatch is ``failed`` with both values.
+* A request that contradicts its own key, or fails local validation, is never
+  sent: ``failed`` with "not sent: …".
+* ``stop`` (the first SIGINT/SIGTERM): no new request is started, in-flight ones
+  finish; ``abandon`` (the second): in-flight ones are abandoned as ``unknown``.
 * A 409 on create is not success: the plan years are re-read, and only if one
   with the same key *and the desired content* now exists is the action
   ``created`` (recovered); otherwise it fails with the server's message.
@@ -31,21 +40,26 @@ fields a saved plan file keeps — so ``apply FILE`` behaves exactly like
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import ValidationError
 
 from vitable_config.api.errors import (
     ApiError,
     ConflictError,
+    NotFoundError,
     OutcomeUnknownError,
     TransportError,
     UnexpectedResponseError,
 )
 from vitable_config.api.models import PlanYear, PlanYearCreate, PlanYearUpdate
 from vitable_config.domain import fields as F
+from vitable_config.engine.guard import request_problem, response_mismatch
 from vitable_config.engine.model import ActionResult, ApplyResult, Plan, PlanYearChange
 from vitable_config.engine.ports import VitableApi
 
@@ -67,6 +81,19 @@ class ApplyOptions:
     # connection: the server has answered or closed, so it has finished).
     timeout_settle_seconds: float = 1.0
     settle_seconds: float = 0.0
+    # How long a timed-out create is re-read (once a second, after the run's other
+    # work) before it is reported "outcome unknown". Never re-sent meanwhile.
+    unknown_wait_seconds: float = 5.0
+
+
+@dataclass(slots=True)
+class _TimedOut:
+    """A create whose POST timed out: resolved by re-reading after the other work."""
+
+    change: PlanYearChange
+    body: PlanYearCreate
+    reason: str
+    at: float
 
 
 async def apply_changes(
@@ -75,72 +102,196 @@ async def apply_changes(
     *,
     options: ApplyOptions | None = None,
     progress: ProgressCallback | None = None,
+    changes: Sequence[PlanYearChange] | None = None,
+    stop: asyncio.Event | None = None,
+    abandon: asyncio.Event | None = None,
 ) -> ApplyResult:
-    """Run every create and update of ``plan``; results keep the plan's order."""
+    """Run every create and update of ``plan`` (or ``changes``); results keep plan order.
+
+    ``stop`` set: actions not yet started are skipped ("not started"); ``abandon``
+    set: in-flight actions are cancelled and reported ``unknown``.
+    """
     opts = options or ApplyOptions()
     if opts.concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     limit = asyncio.Semaphore(opts.concurrency)
-    actions = plan.actionable()
+    actions = list(changes) if changes is not None else plan.actionable()
+    timed_out: dict[int, _TimedOut] = {}
+    not_started = 0
 
-    async def run_one(change: PlanYearChange) -> ActionResult:
+    async def run_one(i: int, change: PlanYearChange) -> ActionResult:
+        nonlocal not_started
         async with limit:
-            result = await _apply_one(change, client, opts)
+            if stop is not None and stop.is_set():
+                not_started += 1
+                return ActionResult(
+                    change, "skipped", change.live_id, "not started: apply was interrupted"
+                )
+            outcome = await _guarded(_apply_one(change, client, opts), change, abandon)
+        if isinstance(outcome, _TimedOut):
+            timed_out[i] = outcome
+            return ActionResult(change, "unknown", None, f"outcome unknown ({outcome.reason})")
         if progress is not None:
-            progress(result)
-        return result
+            progress(outcome)
+        return outcome
 
-    results = await asyncio.gather(*(run_one(c) for c in actions))
-    return ApplyResult(results=list(results))
+    results = list(await asyncio.gather(*(run_one(i, c) for i, c in enumerate(actions))))
+    if timed_out:
+        interrupted = stop is not None and stop.is_set()
+        resolved = await asyncio.gather(
+            *(
+                _guarded(_resolve_timed_out(t, client, opts, quick=interrupted), t.change, abandon)
+                for t in timed_out.values()
+            )
+        )
+        for i, r in zip(timed_out, resolved, strict=True):
+            assert isinstance(r, ActionResult)
+            results[i] = r
+            if progress is not None:
+                progress(r)
+    interrupted = stop is not None and stop.is_set()
+    return ApplyResult(results=results, interrupted=interrupted, not_started=not_started)
+
+
+async def _guarded(
+    work: Coroutine[Any, Any, ActionResult | _TimedOut],
+    change: PlanYearChange,
+    abandon: asyncio.Event | None,
+) -> ActionResult | _TimedOut:
+    """``work``, unless ``abandon`` is set first: then it is cancelled (outcome unknown)."""
+    if abandon is None:
+        return await work
+    task = asyncio.ensure_future(work)
+    waiter = asyncio.ensure_future(abandon.wait())
+    try:
+        await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(BaseException):
+        await task
+    return ActionResult(
+        change,
+        "unknown",
+        change.live_id,
+        "abandoned in flight by a second interrupt: outcome unknown — re-run later to converge",
+    )
+
+
+async def _resolve_timed_out(
+    t: _TimedOut, client: VitableApi, opts: ApplyOptions, *, quick: bool
+) -> ActionResult:
+    """Re-read a timed-out create until it shows up or the wait is over; never re-send."""
+    loop = asyncio.get_running_loop()
+    settle = max(opts.settle_seconds, opts.timeout_settle_seconds)
+    wait = t.at + settle - loop.time()
+    if wait > 0:
+        await asyncio.sleep(wait)
+    deadline = loop.time() + (0.0 if quick else max(0.0, opts.unknown_wait_seconds))
+    last_error = ""
+    while True:
+        try:
+            found = await _find_by_key(client, t.change.key.benefit_product, t.body)
+            last_error = ""
+        except Exception as read_exc:
+            found, last_error = None, f"; re-reading failed ({_describe(read_exc)})"
+        if found is not None:
+            return _created(t.change, t.body, found, recovered=True)
+        if loop.time() >= deadline:
+            break
+        await asyncio.sleep(min(1.0, max(0.0, deadline - loop.time())))
+    return ActionResult(
+        t.change,
+        "unknown",
+        None,
+        f"outcome unknown ({t.reason}){last_error}: no plan year has appeared for it, and it "
+        "was not sent again (the API has no idempotency key) — re-run later to converge",
+    )
+
+
+def _created(
+    change: PlanYearChange, body: PlanYearCreate, got: PlanYear, *, recovered: bool = False
+) -> ActionResult:
+    """``created``, unless the plan year the API answered with is not what was asked."""
+    mismatch = response_mismatch(change, body, got)
+    if mismatch is not None:
+        return ActionResult(change, "failed", got.id, mismatch)
+    return ActionResult(change, "created", got.id, None, recovered=recovered)
 
 
 async def _apply_one(
     change: PlanYearChange, client: VitableApi, opts: ApplyOptions
-) -> ActionResult:
+) -> ActionResult | _TimedOut:
     if change.request is None:
         return ActionResult(change, "skipped", change.live_id, "the plan has no request for it")
+    problem = request_problem(change)
+    if problem is not None:
+        return ActionResult(change, "failed", change.live_id, f"not sent: {problem}")
+    body: PlanYearCreate | PlanYearUpdate
     try:
         if change.action == "create":
-            return await _create(change, client, opts)
-        if change.action == "update":
-            return await _update(change, client)
+            body = PlanYearCreate.model_validate(change.request)
+        elif change.action == "update":
+            body = PlanYearUpdate.model_validate(change.request)
+        else:
+            return ActionResult(
+                change, "skipped", change.live_id, f"nothing to do for {change.action}"
+            )
+    except ValidationError as exc:
+        return ActionResult(
+            change,
+            "failed",
+            change.live_id,
+            f"not sent: the request is invalid ({exc.error_count()} problem(s): "
+            f"{exc.errors()[0]['msg']})",
+        )
+    try:
+        if isinstance(body, PlanYearCreate):
+            return await _create(change, body, client, opts)
+        return await _update(change, body, client)
     except Exception as exc:  # one action's bug or surprise must not stop the others
         log.debug("unexpected error applying %s", change.key, exc_info=True)
-        what = "outcome unknown; re-run to converge" if change.action == "create" else "failed"
-        return ActionResult(change, "failed", change.live_id, f"{what}: {_describe(exc)}")
-    return ActionResult(change, "skipped", change.live_id, f"nothing to do for {change.action}")
+        return ActionResult(
+            change,
+            "unknown",
+            change.live_id,
+            f"outcome unknown ({_describe(exc)}) — re-run later to converge",
+        )
 
 
-async def _create(change: PlanYearChange, client: VitableApi, opts: ApplyOptions) -> ActionResult:
-    body = PlanYearCreate.model_validate(change.request)
+async def _create(
+    change: PlanYearChange, body: PlanYearCreate, client: VitableApi, opts: ApplyOptions
+) -> ActionResult | _TimedOut:
     product_id = change.key.benefit_product
     last_reason = ""
     for attempt in range(1, max(1, opts.create_attempts) + 1):
         try:
             created = await client.create_plan_year(product_id, body)
-            return ActionResult(change, "created", created.id)
+            return _created(change, body, created)
         except OutcomeUnknownError as exc:
             last_reason = exc.reason
             log.info("create %s attempt %d: outcome unknown (%s)", change.key, attempt, exc.reason)
-            settle = opts.settle_seconds
-            if "timeout" in exc.reason.lower():
-                settle = max(settle, opts.timeout_settle_seconds)
-            if settle > 0:
-                await asyncio.sleep(settle)
+            if "timeout" in exc.reason.lower() or "timed out" in exc.reason.lower():
+                # The server may still commit it: never send it again in this run.
+                return _TimedOut(change, body, exc.reason, asyncio.get_running_loop().time())
+            if opts.settle_seconds > 0:
+                await asyncio.sleep(opts.settle_seconds)
             try:
                 found = await _find_by_key(client, product_id, body)
             except Exception as read_exc:
                 # Cannot tell whether it was committed: do not retry blindly.
                 return ActionResult(
                     change,
-                    "failed",
+                    "unknown",
                     None,
                     f"outcome unknown ({exc.reason}) and re-reading failed "
-                    f"({_describe(read_exc)}); re-run to converge",
+                    f"({_describe(read_exc)}) — re-run later to converge",
                 )
             if found is not None:
-                return ActionResult(change, "created", found.id, None, recovered=True)
-            # Definitely not committed: safe to send again.
+                return _created(change, body, found, recovered=True)
+            # Definitely not committed (the server answered or closed): safe to send again.
         except UnexpectedResponseError as exc:
             if not 200 <= exc.status < 300:
                 return ActionResult(change, "failed", None, _describe(exc))
@@ -151,16 +302,16 @@ async def _create(change: PlanYearChange, client: VitableApi, opts: ApplyOptions
             except Exception as read_exc:
                 return ActionResult(
                     change,
-                    "failed",
+                    "unknown",
                     None,
                     f"the API accepted the create ({exc.status}) but its answer was unreadable "
                     f"and re-reading failed ({_describe(read_exc)}); run plan to confirm",
                 )
             if found is not None:
-                return ActionResult(change, "created", found.id, None, recovered=True)
+                return _created(change, body, found, recovered=True)
             return ActionResult(
                 change,
-                "failed",
+                "unknown",
                 None,
                 f"the API accepted the create ({exc.status}) but no plan year was found for it; "
                 "run plan to confirm",
@@ -177,16 +328,15 @@ async def _create(change: PlanYearChange, client: VitableApi, opts: ApplyOptions
             return ActionResult(change, "failed", None, _describe(exc))
     return ActionResult(
         change,
-        "failed",
+        "unknown",
         None,
         f"outcome unknown after {opts.create_attempts} attempts ({last_reason}); "
-        "no plan year was found for it; re-run to converge",
+        "no plan year was found for it — re-run later to converge",
     )
 
 
-async def _update(change: PlanYearChange, client: VitableApi) -> ActionResult:
+async def _update(change: PlanYearChange, body: PlanYearUpdate, client: VitableApi) -> ActionResult:
     assert change.live_id is not None, "an update always has a live id"
-    body = PlanYearUpdate.model_validate(change.request)
     try:
         updated = await client.update_plan_year(change.live_id, body)
     except (ApiError, TransportError) as exc:
@@ -207,15 +357,26 @@ async def _update(change: PlanYearChange, client: VitableApi) -> ActionResult:
             return ActionResult(
                 change, "failed", change.live_id, await _locked_message(change, client, exc)
             )
-        if confirmed is None:
+        if confirmed == "gone":
             return ActionResult(
                 change,
                 "failed",
                 change.live_id,
-                f"outcome unknown: {_describe(exc)}, and re-reading the plan year failed; "
-                "re-run to converge",
+                f"{_describe(exc)}; re-reading it answers 404 too: plan year {change.live_id} "
+                "no longer exists (run plan again)",
+            )
+        if confirmed is None:
+            return ActionResult(
+                change,
+                "unknown",
+                change.live_id,
+                f"outcome unknown: {_describe(exc)}, and re-reading the plan year failed — "
+                "re-run later to converge",
             )
         return ActionResult(change, "failed", change.live_id, _describe(exc))
+    mismatch = response_mismatch(change, body, updated)
+    if mismatch is not None:
+        return ActionResult(change, "failed", updated.id, mismatch)
     return ActionResult(change, "updated", updated.id)
 
 
@@ -242,10 +403,13 @@ async def _applied_unreadable(
 
 async def _update_is_live(
     client: VitableApi, plan_year_id: str, body: PlanYearUpdate
-) -> bool | None:
-    """Does the live plan year already carry every field of ``body``? None: unreadable."""
+) -> bool | Literal["gone"] | None:
+    """Does the live plan year already carry every field of ``body``? None: unreadable;
+    "gone": it answers 404."""
     try:
         live = await client.get_plan_year(plan_year_id)
+    except NotFoundError:
+        return "gone"
     except Exception:
         log.debug("could not re-read plan year %s after a failed update", plan_year_id)
         return None

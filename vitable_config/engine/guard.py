@@ -27,6 +27,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from vitable_config.api.models import PlanYear, PlanYearCreate, PlanYearUpdate
+from vitable_config.domain import fields as F
 from vitable_config.engine.live import fingerprint
 from vitable_config.engine.model import ActionResult, Plan, PlanYearChange
 
@@ -146,41 +147,41 @@ async def reread_before_write(plan: Plan, client: PlanYearLister) -> list[Stale]
     return stale
 
 
-def _classes(items: Iterable[Any]) -> dict[tuple[str, str], tuple[int, int]]:
-    return {
-        (c.employment, c.family_status): (
-            c.employee_contribution_cents,
-            c.employer_contribution_cents,
-        )
-        for c in items
-    }
+def _fmt_classes(table: dict[tuple[str, str], tuple[int, ...]]) -> str:
+    return ", ".join(
+        f"{emp}/{tier} " + "/".join(str(v) for v in amounts)
+        for (emp, tier), amounts in sorted(table.items())
+    )
 
 
-def _fmt_classes(classes: dict[tuple[str, str], tuple[int, int]]) -> str:
-    return ", ".join(f"{emp}/{tier} {ee}/{er}" for (emp, tier), (ee, er) in sorted(classes.items()))
+def _field_diffs(request: dict[str, Any], got: PlanYear) -> list[str]:
+    """``name live (requested value)`` for every request field the answer differs in."""
+    diffs: list[str] = []
+    for name in F.request_matches_live(request, got):
+        wanted = request[name]
+        if name == F.CLASSES:
+            diffs.append(
+                f"classes [{_fmt_classes(F.class_table(got.contribution_classes))}] "
+                f"(requested [{_fmt_classes(F.class_table(wanted))}])"
+            )
+            continue
+        f = F.BY_NAME.get(name)
+        live = F.live_value(got, f) if f is not None else getattr(got, name, None)
+        label = f.label if f is not None else name.replace("_", " ")
+        diffs.append(f"{label} {live} (requested {wanted})")
+    return diffs
+
+
+def _request_fields(body: PlanYearCreate | PlanYearUpdate) -> dict[str, Any]:
+    return {name: getattr(body, name) for name in type(body).model_fields}
 
 
 def create_mismatch(change: PlanYearChange, body: PlanYearCreate, got: PlanYear) -> list[str]:
     """Differences between a create request and the plan year the API answered with."""
     diffs: list[str] = []
-
-    def check(what: str, answered: object, requested: object) -> None:
-        if answered != requested:
-            diffs.append(f"{what} {answered} (requested {requested})")
-
-    check("employer", got.employer_id, body.employer_id)
-    check("product", got.benefit_product_id, change.key.benefit_product)
-    check("coverage start", got.coverage_start, body.coverage_start)
-    check("coverage end", got.coverage_end, body.coverage_end)
-    check("open enrollment start", got.open_enrollment_start_date, body.open_enrollment_start)
-    check("open enrollment end", got.open_enrollment_end_date, body.open_enrollment_end)
-    got_classes = _classes(got.contribution_classes)
-    want_classes = _classes(body.contribution_classes)
-    if got_classes != want_classes:
-        diffs.append(
-            f"classes [{_fmt_classes(got_classes)}] (requested [{_fmt_classes(want_classes)}])"
-        )
-    return diffs
+    if got.benefit_product_id != change.key.benefit_product:
+        diffs.append(f"product {got.benefit_product_id} (requested {change.key.benefit_product})")
+    return diffs + _field_diffs(_request_fields(body), got)
 
 
 def update_mismatch(change: PlanYearChange, body: PlanYearUpdate, got: PlanYear) -> list[str]:
@@ -193,32 +194,7 @@ def update_mismatch(change: PlanYearChange, body: PlanYearUpdate, got: PlanYear)
             f"key {got.employer_id}/{got.benefit_product_id}/{got.coverage_start} "
             f"(requested {change.key})"
         )
-    if body.contribution_classes is not None:
-        got_classes = _classes(got.contribution_classes)
-        want_classes = _classes(body.contribution_classes)
-        if got_classes != want_classes:
-            diffs.append(
-                f"classes [{_fmt_classes(got_classes)}] (requested [{_fmt_classes(want_classes)}])"
-            )
-    if (
-        body.open_enrollment_start is not None
-        and got.open_enrollment_start_date != body.open_enrollment_start
-    ):
-        diffs.append(
-            f"open enrollment start {got.open_enrollment_start_date} "
-            f"(requested {body.open_enrollment_start})"
-        )
-    if (
-        body.open_enrollment_end is not None
-        and got.open_enrollment_end_date != body.open_enrollment_end
-    ):
-        diffs.append(
-            f"open enrollment end {got.open_enrollment_end_date} "
-            f"(requested {body.open_enrollment_end})"
-        )
-    if body.status is not None and got.status != body.status:
-        diffs.append(f"status {got.status} (requested {body.status})")
-    return diffs
+    return diffs + _field_diffs(_request_fields(body), got)
 
 
 def response_mismatch(

@@ -110,6 +110,14 @@ class Plan:
     # The config declares policies (the text output then says when totals need a
     # headcount file; the Markdown comment always does). Not serialised.
     policies_checked: bool = False
+    # The config inputs the plan was made from (paths as given, files read, variables,
+    # their digest) and the plan digest (see ``engine.digest``); empty/None for a plan
+    # made from a DesiredState without files.
+    inputs: dict[str, Any] = field(default_factory=dict)
+    digest: str | None = None
+    # Natural keys with more than one live plan year (an error: apply cannot tell
+    # which one is meant), as (key, [ids in creation order]).
+    duplicates: list[tuple[PlanYearKey, list[str]]] = field(default_factory=list)
 
     def count(self, action: Action) -> int:
         return sum(1 for c in self.changes if c.action == action)
@@ -135,7 +143,10 @@ class Plan:
         return [c for c in self.changes if c.action in ("create", "update")]
 
 
-ResultStatus = Literal["created", "updated", "failed", "skipped"]
+# "unknown": a request was sent and its outcome could not be learned (a timeout whose
+# create never showed up in the re-reads, an in-flight request abandoned by a second
+# interrupt). Never re-sent blind; a re-run converges.
+ResultStatus = Literal["created", "updated", "failed", "skipped", "unknown"]
 
 
 @dataclass(slots=True)
@@ -151,16 +162,38 @@ class ActionResult:
 @dataclass(slots=True)
 class ApplyResult:
     results: list[ActionResult]
+    # Changes dropped by the re-read right before writing (never sent), one line each.
+    stale: list[str] = field(default_factory=list)
+    # Problems found by the verification after writing (duplicates, mismatches).
+    verification: list[str] = field(default_factory=list)
+    verified: bool = False
+    # Stopped by SIGINT/SIGTERM: ``not_started`` actions were never sent.
+    interrupted: bool = False
+    not_started: int = 0
 
     def count(self, status: ResultStatus) -> int:
         return sum(1 for r in self.results if r.status == status)
 
     @property
     def ok(self) -> bool:
-        return self.count("failed") == 0
+        return (
+            self.count("failed") == 0
+            and self.count("unknown") == 0
+            and not self.stale
+            and not self.verification
+            and not self.interrupted
+        )
 
     def summary_line(self) -> str:
-        return (
-            f"Apply: {self.count('created')} created, {self.count('updated')} updated, "
+        head = "Apply interrupted" if self.interrupted else "Apply"
+        line = (
+            f"{head}: {self.count('created')} created, {self.count('updated')} updated, "
             f"{self.count('failed')} failed, {self.count('skipped')} skipped"
         )
+        if self.count("unknown"):
+            line += f", {self.count('unknown')} outcome unknown"
+        if self.stale:
+            line += f", {len(self.stale)} stale (not sent)"
+        if self.interrupted:
+            line += f", {self.not_started} not started"
+        return line

@@ -174,15 +174,28 @@ class _PlanBuilder:
         self.matched: set[str] = set()
         self.named: set[str] = set()  # employers whose name mismatch was reported
         self.index: dict[LiveKey, PlanYear] = {}
-        for py in live.all_plan_years():
+        # Keys with more than one live plan year, oldest first.
+        self.dups: dict[LiveKey, list[PlanYear]] = {}
+        for py in sorted(live.all_plan_years(), key=lambda p: (p.created_at, p.id)):
             key = (py.employer_id, py.benefit_product_id, py.coverage_start)
             first = self.index.setdefault(key, py)
             if first is not py:
+                self.dups.setdefault(key, [first]).append(py)
+
+    def duplicates(self, managed: set[LiveKey]) -> list[tuple[PlanYearKey, list[str]]]:
+        """Managed keys with several live plan years (an error); others only warn."""
+        out: list[tuple[PlanYearKey, list[str]]] = []
+        for key, items in sorted(self.dups.items()):
+            ids = [p.id for p in items]
+            if key in managed:
+                out.append((PlanYearKey(*key), ids))
+            else:
                 self.warnings.append(
-                    f"employer {py.employer_id} has two live plan years of product "
-                    f"{py.benefit_product_id} starting {py.coverage_start} ({first.id}, {py.id}); "
-                    f"{first.id} is matched and {py.id} is reported as unmanaged"
+                    f"employer {key[0]} has {len(ids)} live plan years of product {key[1]} "
+                    f"starting {key[2]} ({', '.join(ids)}); {ids[0]} is matched and the "
+                    "others are reported as unmanaged"
                 )
+        return out
 
     def _check_name(self, plan_year: DesiredPlanYear) -> None:
         """Warn once per employer whose configured ``name`` is not its live name."""
@@ -387,9 +400,13 @@ def build_plan(
     ]
     if builder.problems:
         raise UserError.from_problems(builder.problems)
+    duplicates = builder.duplicates(
+        {(k.employer_id, k.benefit_product, k.coverage_start) for k in keys}
+    )
     changes.extend(builder.unmanaged())
     changes.sort(key=_sort_key)
     return Plan(
+        duplicates=duplicates,
         changes=changes,
         created_at=created_at or datetime.now(UTC),
         base_url=base_url,

@@ -23,6 +23,8 @@ plan, the safety cap) are raised as :class:`vitable_config.errors.UserError`.
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -72,11 +74,16 @@ async def plan_config(
     today: date | None = None,
     base_url: str | None = None,
     headcount: Headcount | None = None,
+    paths: Sequence[str | Path] | None = None,
 ) -> Plan:
     """Load the config (unless given a :class:`DesiredState`), read live state, build the plan.
 
     The plan carries the config's policy violations, and with a ``headcount``
     (:func:`vitable_config.policy.cost.read_headcount`) its cost impact.
+
+    The plan records its config inputs (``paths`` as given — pass them when giving a
+    :class:`DesiredState` — the files read and ``variables``) with their digest, and
+    the plan digest (:mod:`vitable_config.engine.digest`).
 
     ``client`` implements :class:`~vitable_config.engine.ports.VitableApi` (the real
     :class:`vitable_config.api.client.VitableClient`, or a test fake). ``base_url``
@@ -84,9 +91,6 @@ async def plan_config(
     date lock warnings are computed from (default: the API's date from its ``Date``
     header, else the local date).
     """
-    from vitable_config.engine.live import read_live_state
-    from vitable_config.engine.planner import build_plan
-
     if isinstance(paths_or_state, DesiredState):
         state = paths_or_state
     else:
@@ -94,6 +98,43 @@ async def plan_config(
 
         paths = [paths_or_state] if isinstance(paths_or_state, str | Path) else paths_or_state
         state = load_config(list(paths), variables)
+    plan = await _plan_state(state, client, scope, today, base_url, headcount)
+    return record_inputs(plan, paths, state, variables)
+
+
+def record_inputs(
+    plan: Plan,
+    paths: Sequence[str | Path] | None,
+    state: DesiredState,
+    variables: dict[str, object] | None,
+) -> Plan:
+    """Record the config inputs and their digest in ``plan``, and the plan digest."""
+    from vitable_config.engine.digest import inputs_digest, plan_digest
+
+    files = list(state.files)
+    plain_vars = json.loads(json.dumps(dict(variables or {}), default=str, sort_keys=True))
+    digest = inputs_digest(files, plain_vars) if (files or plain_vars) else None
+    plan.inputs = {
+        "paths": [str(p) for p in paths or []],
+        "files": files,
+        "variables": plain_vars,
+        "digest": digest,
+    }
+    plan.digest = plan_digest(plan, digest)
+    return plan
+
+
+async def _plan_state(
+    state: DesiredState,
+    client: VitableApi,
+    scope: Scope | None,
+    today: date | None,
+    base_url: str | None,
+    headcount: Headcount | None,
+) -> Plan:
+    from vitable_config.engine.live import read_live_state
+    from vitable_config.engine.planner import build_plan
+
     scope = scope or Scope()
     codes: dict[str, str] | None = None
     if scope.products:
@@ -132,21 +173,55 @@ async def apply_plan(
     verify_fresh: bool = False,
     safety: SafetyPolicy | None = None,
     options: ApplyOptions | None = None,
+    reread: bool = True,
+    verify: bool = True,
+    stop: asyncio.Event | None = None,
+    abandon: asyncio.Event | None = None,
 ) -> ApplyResult:
     """Apply ``plan``'s creates and updates; return one result per action.
 
-    ``verify_fresh=True`` (used for saved plans) first re-reads every live plan
-    year the plan depends on and raises :class:`UserError` if anything changed.
-    The safety cap (``safety``, default :class:`SafetyPolicy()`) is checked again
-    here, right before writing; a refusal raises :class:`UserError`.
+    Right before the first write, the live state of every key the plan writes is
+    re-read in bulk: with ``verify_fresh=True`` (saved plans) any difference from
+    the plan's fingerprints and absent keys raises :class:`UserError` (nothing is
+    written); otherwise (``reread``) each change whose key or fingerprint no longer
+    matches is dropped as stale (``result.stale``; never sent). After the last write
+    (``verify``) every touched key is re-read in bulk: duplicates and mismatches are
+    listed in ``result.verification``. The safety cap (``safety``, default
+    :class:`SafetyPolicy()`) is checked again here; a refusal raises :class:`UserError`.
+    ``stop``/``abandon``: see :func:`~vitable_config.engine.apply.apply_changes`.
     """
+    from vitable_config.engine.guard import reread_before_write, verify_after_write
+
     verdict = check_safety(plan, safety or SafetyPolicy())
     if not verdict.allowed:
         raise UserError(verdict.message or "safety cap exceeded")
+    stale = []
     if verify_fresh:
         await ensure_fresh(plan, client)
+    elif reread:
+        stale = await reread_before_write(plan, client)
+    dropped = {id(s.change) for s in stale}
+    changes = [c for c in plan.actionable() if id(c) not in dropped]
     opts = options or ApplyOptions(concurrency=concurrency)
-    return await apply_changes(plan, client, options=opts, progress=progress)
+    result = await apply_changes(
+        plan,
+        client,
+        options=opts,
+        progress=progress,
+        changes=changes,
+        stop=stop,
+        abandon=abandon,
+    )
+    result.stale = [s.line() for s in stale]
+    if verify and not (abandon is not None and abandon.is_set()):
+        try:
+            result.verification = await verify_after_write(result.results, client)
+            result.verified = True
+        except Exception as exc:  # a failed re-read must not hide the results
+            result.verification = [
+                f"could not verify after writing ({type(exc).__name__}: {exc}); run plan"
+            ]
+    return result
 
 
 async def export_to_directory(

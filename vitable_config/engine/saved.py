@@ -211,3 +211,69 @@ async def _get_or_none(client: VitableApi, plan_year_id: str) -> PlanYear | None
         return await client.get_plan_year(plan_year_id)
     except NotFoundError:
         return None
+
+
+def _scope_from_record(record: dict[str, Any]) -> Any:
+    from vitable_config.engine.scope import Scope, parse_shard
+
+    shard = record.get("shard")
+    return Scope(
+        employers=tuple(record.get("employers") or ()),
+        products=tuple(record.get("products") or ()),
+        shard=parse_shard(shard) if shard else None,
+    )
+
+
+async def ensure_rederived(plan: Plan, client: VitableApi, *, today: Any = None) -> Plan:
+    """Refuse a saved plan unless the config and the live state give exactly its actions.
+
+    The plan's recorded config inputs are re-read (their digest must match: else the
+    config changed since the plan was made), the plan is re-derived from them and the
+    live state, and its creates, updates and blocked changes (key, live id, request)
+    must be identical to the file's. Raises :class:`UserError` (nothing written);
+    returns the re-derived plan.
+    """
+    from vitable_config.config import load_config
+    from vitable_config.engine.digest import action_differences, inputs_digest
+    from vitable_config.engine.run import plan_config
+
+    inputs = plan.inputs or {}
+    paths = inputs.get("paths") or []
+    refuse = "refusing the saved plan (nothing was written)"
+    if not paths:
+        raise UserError(
+            f"{refuse}: it does not record the config it was made from, so what it would "
+            "apply cannot be checked; make it again with: vitable-config plan PATH --out FILE"
+        )
+    variables = inputs.get("variables") or {}
+    recorded = inputs.get("digest")
+    if inputs_digest(inputs.get("files") or [], variables) != recorded:
+        raise UserError(
+            f"{refuse}: the config changed since the plan was made (its inputs digest is "
+            f"{recorded}, the files now give another); run plan again"
+        )
+    state = load_config(list(paths), dict(variables) or None)
+    if inputs_digest(state.files, variables) != recorded:
+        raise UserError(
+            f"{refuse}: the config changed since the plan was made (it now reads other "
+            "files); run plan again"
+        )
+    derived = await plan_config(
+        state,
+        client,
+        scope=_scope_from_record(plan.scope),
+        variables=dict(variables),
+        today=today,
+        base_url=plan.base_url,
+        paths=list(paths),
+    )
+    diffs = action_differences(plan.changes, derived.changes)
+    if not diffs and plan.digest != derived.digest:
+        diffs = [f"its digest {plan.digest} is not the digest of its actions ({derived.digest})"]
+    if diffs:
+        raise UserError.from_problems(
+            [Problem(d) for d in diffs],
+            f"{refuse}: its actions are not what the config and the live state give "
+            "(edited after it was made?); run plan again and review it",
+        )
+    return derived

@@ -175,6 +175,9 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             policy_json.violation_to_dict(v, key_to_dict, source_to_dict) for v in plan.violations
         ],
         "cost": policy_json.cost_to_dict(plan.cost, key_to_dict),
+        "duplicates": [{"key": key_to_dict(k), "ids": list(ids)} for k, ids in plan.duplicates],
+        "inputs": dict(plan.inputs),
+        "digest": plan.digest,
     }
 
 
@@ -210,6 +213,12 @@ def plan_from_dict(data: dict[str, Any]) -> Plan:
                 for v in data.get("violations") or []
             ],
             cost=policy_json.cost_from_dict(data.get("cost"), key_from_dict),
+            inputs=dict(data.get("inputs") or {}),
+            digest=data.get("digest"),
+            duplicates=[
+                (key_from_dict(d["key"]), [str(i) for i in d["ids"]])
+                for d in data.get("duplicates", [])
+            ],
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise UserError(

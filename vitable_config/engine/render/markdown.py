@@ -198,7 +198,15 @@ def render_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     budget.add(f"**{summary_line(plan.summary)}**")
     if plan.cost is not None:
         budget.add("\n\n".join(f"**{line}**" for line in P.headline(plan)))
-    if not plan.has_changes and not plan.has_blocked:
+    if plan.duplicates:
+        budget.add(
+            f"### Duplicates ({len(plan.duplicates):,}): more than one live plan year per key\n\n"
+            + "\n".join(
+                f"- `{key}`: {len(ids)} live plan years: " + ", ".join(f"`{i}`" for i in ids)
+                for key, ids in plan.duplicates
+            )
+        )
+    if not plan.has_changes and not plan.has_blocked and not plan.duplicates:
         budget.add("No changes. The live API matches the configuration.")
     _add_violations(budget, plan)
     _add_cost(budget, plan)
@@ -243,4 +251,6 @@ def render_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
 
     if budget.omitted:
         budget.add(_omission_note(budget.omitted, max_chars))
+    if plan.digest:
+        budget.add(f"Plan digest: `{plan.digest}`")
     return budget.text()

@@ -72,6 +72,7 @@ def render_text(plan: Plan, *, style: Style | None = None) -> str:
     """The plan as text; ``style`` (click.style-compatible, passed in by the CLI) colours it."""
     style = style or plain
     lines = [style(summary_line(plan.summary), bold=True)]
+    lines.extend(style(line, fg="red", bold=True) for line in duplicate_lines(plan))
     lines.extend(policy_lines(plan, style))
     for change in plan.changes:
         if change.action in ("create", "update", "blocked"):
@@ -97,8 +98,10 @@ def render_text(plan: Plan, *, style: Style | None = None) -> str:
             for c in unmanaged
         )
     lines.extend(cost_lines(plan, style))
-    if not plan.has_changes and not plan.has_blocked:
+    if not plan.has_changes and not plan.has_blocked and not plan.duplicates:
         lines += ["", "No changes. The live API matches the configuration."]
+    if plan.digest:
+        lines += ["", f"Plan digest: {plan.digest}"]
     return "\n".join(lines)
 
 
@@ -138,3 +141,12 @@ def cost_lines(plan: Plan, style: Style) -> list[str]:
     if unmatched:
         lines.append(f"  {unmatched}")
     return lines
+
+
+def duplicate_lines(plan: Plan) -> list[str]:
+    """One error line per managed key with several live plan years (shown first)."""
+    return [
+        f"error: duplicate: {key} has {len(ids)} live plan years ({', '.join(ids)}); apply "
+        "cannot tell which one the config means, and the API has no delete"
+        for key, ids in plan.duplicates
+    ]
