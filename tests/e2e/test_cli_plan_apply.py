@@ -105,7 +105,7 @@ def test_blocked_after_open_enrollment_starts(sandbox, write_config) -> None:
 
     n = len(writes(sandbox))
     applied = run_cli(["apply", cfg, "--auto-approve", *api_args(sandbox)])
-    assert applied.code == 0
+    assert applied.code == 1, "a blocked change can never apply: the run fails"
     assert "No changes to apply." in applied.out
     assert "Blocked: 1 plan year not applied" in applied.out
     assert len(writes(sandbox)) == n, "a blocked change must never be sent"

@@ -36,7 +36,13 @@ async def test_update_that_locked_meanwhile_fails_with_since(sandbox, write_conf
         plan = await plan_config([write_config([PY("empr_acme", er=45000)])], client)
         assert plan.summary["update"] == 1
         sandbox.set_today(date(2026, 12, 3))  # open enrollment began between plan and apply
-        result = await apply_plan(plan, client)
+        # By default the re-read before writing sees the status change: stale, not sent.
+        n = sandbox.write_count()
+        guarded = await apply_plan(plan, client)
+        assert guarded.results == [] and len(guarded.stale) == 1 and not guarded.ok
+        assert sandbox.write_count() == n
+        # Without it (the race after that re-read), the PUT's 409 is reported as locked.
+        result = await apply_plan(plan, client, reread=False)
     [failed] = result.results
     assert failed.status == "failed"
     assert "locked (status open_enrollment since 2026-12-01)" in (failed.message or "")
@@ -66,7 +72,13 @@ async def test_conflict_on_create_is_success_only_with_same_content(sandbox, wri
             {**c, "employer_contribution_cents": 1} for c in other["contribution_classes"]
         ]
         post_plan_year(sandbox, other)
-        result = await apply_plan(plan, client)
+        # By default the re-read before writing finds both: stale, nothing sent.
+        n = sandbox.write_count()
+        guarded = await apply_plan(plan, client)
+        assert guarded.results == [] and len(guarded.stale) == 2
+        assert sandbox.write_count() == n
+        # Without it (someone creates them after that re-read), each 409 is resolved.
+        result = await apply_plan(plan, client, reread=False)
     by_employer = {r.change.key.employer_id: r for r in result.results}
     assert (by_employer["empr_acme"].status, by_employer["empr_acme"].recovered) == (
         "created",

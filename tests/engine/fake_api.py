@@ -54,7 +54,8 @@ class FakeApi:
     """Products, employers and plan years in memory.
 
     ``post_script``: employer -> behaviours of its successive POSTs: "ok",
-    "commit_unknown" (write then raise), "lost_unknown" (raise, no write),
+    "commit_unknown" (write then raise), "lost_unknown" (timeout, no write),
+    "lost_dropped" (dropped connection, no write),
     "late_commit" (write 20 ms after raising), "conflict", "unreadable_ok".
     """
 
@@ -157,6 +158,8 @@ class FakeApi:
                 raise OutcomeUnknownError("POST", path, "500 after commit")
             if step == "lost_unknown":
                 raise OutcomeUnknownError("POST", path, "ReadTimeout")
+            if step == "lost_dropped":  # the server closed the connection: it is done
+                raise OutcomeUnknownError("POST", path, "RemoteProtocolError: disconnected")
             if step == "late_commit":  # the server finishes 20 ms after our timeout
                 asyncio.get_running_loop().call_later(0.02, self._insert, product, body)
                 raise OutcomeUnknownError("POST", path, "ReadTimeout")

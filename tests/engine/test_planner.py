@@ -320,10 +320,12 @@ def test_reach_for_rollout_layer() -> None:
     assert reach.layer == rollout and reach.changed == 2 and reach.overridden == 0
 
 
-def test_duplicate_live_keys_warn_and_extra_is_unmanaged() -> None:
+def test_duplicate_live_keys_are_an_error_and_extra_is_unmanaged() -> None:
     plan = plan_for(state(desired_py()), [live_py("plyr_a"), live_py("plyr_b")])
     assert [(c.action, c.live_id) for c in plan.changes] == [
         ("unchanged", "plyr_a"),
         ("unmanaged", "plyr_b"),
     ]
-    assert "two live plan years" in plan.warnings[0]
+    [(key, ids)] = plan.duplicates
+    assert sorted(ids) == ["plyr_a", "plyr_b"]
+    assert key == plan.changes[0].key

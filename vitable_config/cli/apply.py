@@ -207,7 +207,7 @@ def _apply_config(
 
 def _apply_saved(path: Path, api: ApiOptions, safety: Any, lock: Any, lock_timeout: float) -> int:
     from vitable_config.engine.run import check_base_url, load_plan
-    from vitable_config.engine.saved import ensure_fresh, ensure_rederived
+    from vitable_config.engine.saved import ensure_rederived
 
     plan = load_plan(path)
     refused = refuse_denied(plan)  # a saved plan records the violations it was made with
@@ -226,7 +226,7 @@ def _apply_saved(path: Path, api: ApiOptions, safety: Any, lock: Any, lock_timeo
 
             async def check() -> None:
                 async with make_client(target, api) as client:
-                    await ensure_fresh(plan, client)
+                    # Stale (a live plan year changed) or edited (actions differ): refused.
                     await ensure_rederived(plan, client, today=target.today)
 
             asyncio.run(check())
@@ -277,6 +277,8 @@ def _run_apply(
                         concurrency=api.concurrency,
                         progress=tick,
                         verify_fresh=False,
+                        # A saved plan was re-derived from the live state just now.
+                        reread=not saved,
                         safety=safety,
                         options=ApplyOptions(
                             concurrency=api.concurrency,

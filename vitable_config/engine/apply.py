@@ -43,7 +43,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Literal
 
@@ -146,6 +146,8 @@ async def apply_changes(
         )
         for i, r in zip(timed_out, resolved, strict=True):
             assert isinstance(r, ActionResult)
+            if not (abandon is not None and abandon.is_set()):
+                r = await _follow_up(r.change, r, client)
             results[i] = r
             if progress is not None:
                 progress(r)
@@ -211,6 +213,41 @@ async def _resolve_timed_out(
     )
 
 
+async def _follow_up(
+    change: PlanYearChange, result: ActionResult, client: VitableApi
+) -> ActionResult:
+    """A created plan year's follow-up PUT (the fields a create cannot carry)."""
+    if result.status != "created" or change.then_request is None or result.live_id is None:
+        return result
+    new_id = result.live_id
+    body = PlanYearUpdate.model_validate(change.then_request)
+    what = ", ".join(f"{k} {v}" for k, v in sorted(change.then_request.items()))
+    try:
+        updated = await client.update_plan_year(new_id, body)
+    except (ApiError, TransportError) as exc:
+        if await _update_is_live(client, new_id, body) is True:
+            return ActionResult(
+                change, "created", new_id, f"then set {what}", recovered=result.recovered
+            )
+        return ActionResult(
+            change,
+            "failed",
+            new_id,
+            f"created as {new_id}, but the PUT right after the create to set {what} failed "
+            f"({_describe(exc)}); run apply again to set it",
+        )
+    mismatch = response_mismatch(replace(change, live_id=new_id), body, updated)
+    if mismatch is not None:
+        return ActionResult(change, "failed", new_id, f"created as {new_id}, but {mismatch}")
+    return ActionResult(
+        change,
+        "created",
+        new_id,
+        f"then set {what} (a PUT right after the create)",
+        recovered=result.recovered,
+    )
+
+
 def _created(
     change: PlanYearChange, body: PlanYearCreate, got: PlanYear, *, recovered: bool = False
 ) -> ActionResult:
@@ -249,7 +286,10 @@ async def _apply_one(
         )
     try:
         if isinstance(body, PlanYearCreate):
-            return await _create(change, body, client, opts)
+            outcome = await _create(change, body, client, opts)
+            if isinstance(outcome, ActionResult):
+                return await _follow_up(change, outcome, client)
+            return outcome
         return await _update(change, body, client)
     except Exception as exc:  # one action's bug or surprise must not stop the others
         log.debug("unexpected error applying %s", change.key, exc_info=True)

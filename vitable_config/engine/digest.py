@@ -61,6 +61,7 @@ def action_record(change: PlanYearChange) -> dict[str, Any]:
         "key": [k.employer_id, k.benefit_product, k.coverage_start.isoformat()],
         "live_id": change.live_id,
         "request": change.request,
+        "then_request": change.then_request,
     }
 
 
@@ -121,6 +122,8 @@ def action_differences(
             )
         elif other["request"] != rec["request"]:
             out.append(f"{_label(rec)}: the file's request differs from the config's")
+        elif other.get("then_request") != rec.get("then_request"):
+            out.append(f"{_label(rec)}: the file's follow-up request differs from the config's")
     for k, matches in derived_by_key.items():
         extra = matches[seen.get(k, 0) :]
         out.extend(f"the config gives {_label(rec)}, missing from the file" for rec in extra)

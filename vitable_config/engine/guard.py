@@ -256,6 +256,9 @@ async def verify_after_write(results: Sequence[ActionResult], client: PlanYearLi
         py = here[0]
         if r.status == "created":
             diffs = create_mismatch(change, PlanYearCreate.model_validate(change.request), py)
+            if change.then_request is not None:
+                follow = PlanYearUpdate.model_validate(change.then_request)
+                diffs += _field_diffs(_request_fields(follow), py)
         else:
             diffs = update_mismatch(change, PlanYearUpdate.model_validate(change.request), py)
         if diffs:

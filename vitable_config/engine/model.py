@@ -83,6 +83,9 @@ class PlanYearChange:
     # The API request apply will send: a JSON-ready dict of PlanYearCreate (create) or
     # PlanYearUpdate (update, only changed fields); None otherwise.
     request: dict[str, Any] | None = None
+    # A create's follow-up PUT (PlanYearUpdate JSON), sent to the new plan year right
+    # after the create: the fields a create cannot carry (``status``). None otherwise.
+    then_request: dict[str, Any] | None = None
     # Not serialised: the desired object this change came from (None for unmanaged).
     desired: DesiredPlanYear | None = field(default=None, repr=False, compare=False)
 

@@ -93,6 +93,21 @@ def create_request(plan_year: DesiredPlanYear) -> dict[str, Any]:
     ).model_dump(mode="json")
 
 
+def follow_up_request(plan_year: DesiredPlanYear) -> dict[str, Any] | None:
+    """The PUT sent right after a create for the updatable fields a create cannot
+    carry (``status`` beyond ``draft``); None when there are none."""
+    extra = {
+        f.name: getattr(plan_year, f.name)
+        for f in F.UPDATABLE
+        if not f.in_create and f.optional and getattr(plan_year, f.name, None) is not None
+    }
+    if extra.get("status") == "draft":  # every new plan year starts as draft
+        del extra["status"]
+    if not extra:
+        return None
+    return PlanYearUpdate(**extra).model_dump(mode="json", exclude_none=True)
+
+
 def update_request(plan_year: DesiredPlanYear, changes: Iterable[FieldChange]) -> dict[str, Any]:
     """The PlanYearUpdate body with only the changed fields. A PUT replaces the
     whole class list, so any class change sends every desired class."""
@@ -280,6 +295,7 @@ class _PlanBuilder:
         change.changes = additions(change.after or {}, lambda path: source_for(plan_year, path))
         try:
             change.request = create_request(plan_year)
+            change.then_request = follow_up_request(plan_year)
         except ValidationError as exc:
             self.problems.append(_request_problem(plan_year, exc))
         self._warn_lock(plan_year, change, creating=True)

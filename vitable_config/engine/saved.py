@@ -176,8 +176,42 @@ async def find_stale(plan: Plan, client: VitableApi) -> list[str]:
 async def ensure_fresh(plan: Plan, client: VitableApi) -> None:
     """Raise :class:`UserError` if the saved plan is stale; write nothing either way."""
     stale = await find_stale(plan, client)
-    if not stale:
-        return
+    if stale:
+        _raise_stale(stale)
+
+
+def stale_against(plan: Plan, derived: Plan) -> list[str]:
+    """:func:`find_stale`'s lines, from a plan re-derived just now (same config, so
+    the same pairs were read): no second read of the live state."""
+    stale: list[str] = []
+    referenced = {c.live_id for c in plan.changes if c.live_id}
+    for live_id, expected in sorted(plan.fingerprints.items()):
+        current = derived.fingerprints.get(live_id)
+        if current is None:
+            if live_id in referenced:
+                stale.append(f"plan year {live_id} no longer exists")
+        elif current != expected:
+            stale.append(f"plan year {live_id} changed since the plan was made")
+    absent = {(k.employer_id, k.benefit_product, k.coverage_start) for k in plan.absent_keys}
+    # Live plan years of the managed (employer, product) pairs, as the derived plan saw them.
+    live_keys = {
+        c.live_id: (c.key.employer_id, c.key.benefit_product, c.key.coverage_start)
+        for c in derived.changes
+        if c.live_id
+    }
+    for live_id in sorted(set(live_keys) - set(plan.fingerprints)):
+        key = live_keys[live_id]
+        if key in absent:
+            stale.append(
+                f"plan year {live_id} for {key[0]}/{key[1]}/{key[2].isoformat()} was created "
+                "since the plan was made"
+            )
+        else:
+            stale.append(f"plan year {live_id} appeared since the plan was made")
+    return stale
+
+
+def _raise_stale(stale: list[str]) -> None:
     if len(stale) == 1:
         raise UserError(f"plan is stale: {stale[0]}; run plan again")
     raise UserError.from_problems(
@@ -267,6 +301,9 @@ async def ensure_rederived(plan: Plan, client: VitableApi, *, today: Any = None)
         base_url=plan.base_url,
         paths=list(paths),
     )
+    stale = stale_against(plan, derived)
+    if stale:
+        _raise_stale(stale)
     diffs = action_differences(plan.changes, derived.changes)
     if not diffs and plan.digest != derived.digest:
         diffs = [f"its digest {plan.digest} is not the digest of its actions ({derived.digest})"]

@@ -105,6 +105,7 @@ def change_to_dict(change: PlanYearChange) -> dict[str, Any]:
         "blocked_since": change.blocked_since.isoformat() if change.blocked_since else None,
         "warnings": list(change.warnings),
         "request": change.request,
+        "then_request": change.then_request,
     }
 
 
@@ -126,6 +127,7 @@ def change_from_dict(data: dict[str, Any]) -> PlanYearChange:
         blocked_since=date.fromisoformat(since) if since else None,
         warnings=list(data.get("warnings", [])),
         request=data.get("request"),
+        then_request=data.get("then_request"),
     )
 
 

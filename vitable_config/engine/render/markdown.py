@@ -23,7 +23,7 @@ from vitable_config.engine.render.labels import (
     reach_line,
     summary_line,
 )
-from vitable_config.engine.render.text import field_change_line
+from vitable_config.engine.render.text import field_change_line, follow_up_line
 
 DEFAULT_MAX_CHARS = 65_000
 TITLE = "## vitable-config plan"
@@ -49,6 +49,8 @@ def _change_lines(change: PlanYearChange) -> list[str]:
         header += f"  [{change.live_id}, {change.live_status}]"
     lines = [header]
     lines.extend("    " + field_change_line(fc, _plain) for fc in change.changes)
+    if change.then_request:
+        lines.append("    " + follow_up_line(change.then_request))
     lines.extend(f"    warning: {w}" for w in change.warnings)
     return lines
 

@@ -64,8 +64,16 @@ def change_block(change: PlanYearChange, style: Style) -> list[str]:
         if change.blocked_since:
             lines.append(f"    since: {change.blocked_since.isoformat()}")
     lines.extend("    " + field_change_line(fc, style) for fc in change.changes)
+    if change.then_request:
+        lines.append("    " + one_line(follow_up_line(change.then_request)))
     lines.extend("    " + style(one_line(f"warning: {w}"), fg="yellow") for w in change.warnings)
     return lines
+
+
+def follow_up_line(then_request: dict[str, object]) -> str:
+    """How a create's follow-up PUT is shown: the plan says exactly what apply sends."""
+    what = ", ".join(f"{k} {v}" for k, v in sorted(then_request.items()))
+    return f"then: PUT {what} right after the create (a create cannot carry it)"
 
 
 def render_text(plan: Plan, *, style: Style | None = None) -> str:
