@@ -200,11 +200,16 @@ def _redis_lock(
     assert spec.url is not None
     connection = redis.Redis.from_url(spec.url, socket_connect_timeout=10, socket_timeout=30)
     channel = f"vitable-config:{lock_name(base_url)}"
-    lock = portalocker.RedisLock(
-        channel, connection=connection, timeout=timeout, interrupt_on_lost=False
-    )
+    try:  # portalocker >= 4.2 can interrupt the main thread on a lost lock: not wanted
+        lock = portalocker.RedisLock(
+            channel, connection=connection, timeout=timeout, interrupt_on_lost=False
+        )
+    except TypeError:  # older portalocker: no such option (and no interrupt)
+        lock = portalocker.RedisLock(channel, connection=connection, timeout=timeout)
     started = time.monotonic()
     try:
+        # Unreachable Redis: fail now (the lock itself would retry until the timeout).
+        connection.ping()
         try:
             lock.acquire(timeout=0, fail_when_locked=True)
         except pl_exceptions.AlreadyLocked:

@@ -129,8 +129,8 @@ async def test_unknown_outcome_every_time_fails_after_bounded_attempts() -> None
         options=ApplyOptions(create_attempts=3, timeout_settle_seconds=0),
     )
     r = result.results[0]
-    assert r.status == "unknown"
-    assert "re-run later to converge" in (r.message or "")
+    assert r.status == "failed"
+    assert "re-run to converge" in (r.message or "")
     assert api.posts == 3
     assert api.count_for("empr_a") == 0
 

@@ -237,7 +237,7 @@ def compare_live(
 # --- apply's report -------------------------------------------------------------------
 
 RESULT_LINE = re.compile(
-    r"^[+~!-] (created|updated|failed|skipped)\s+(\S+?)/(\S+?)/(\d{4}-\d{2}-\d{2})(.*)\n?"
+    r"^[+~!?-] (created|updated|failed|skipped|unknown)\s+(\S+?)/(\S+?)/(\d{4}-\d{2}-\d{2})(.*)\n?"
     r"(?:    (.*))?$",
     re.M,
 )
@@ -252,7 +252,7 @@ class Reported:
 
     @property
     def outcome_unknown(self) -> bool:
-        return "unknown" in self.line or "unknown" in self.message
+        return self.status == "unknown" or "unknown" in self.line or "unknown" in self.message
 
 
 def reported_actions(out: str) -> list[Reported]:

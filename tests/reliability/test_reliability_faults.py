@@ -127,7 +127,7 @@ def assert_report_is_honest(
     counts = Counter(r.status for r in reports)
     if not reports:
         assert "No changes to apply." in result.out, result.text[-3000:]
-    assert result.code == (1 if counts["failed"] else 0), result.text[-2000:]
+    assert result.code == (1 if counts["failed"] or counts["unknown"] else 0), result.text[-2000:]
     return dict(counts)
 
 

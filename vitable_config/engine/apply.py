@@ -366,12 +366,14 @@ async def _create(
             return ActionResult(change, "failed", found.id if found else None, _describe(exc))
         except (ApiError, TransportError) as exc:  # definite: nothing was written
             return ActionResult(change, "failed", None, _describe(exc))
+    # Every attempt ended with a 5xx or a dropped connection (the server was done) and
+    # each re-read showed nothing: definitely not created.
     return ActionResult(
         change,
-        "unknown",
+        "failed",
         None,
-        f"outcome unknown after {opts.create_attempts} attempts ({last_reason}); "
-        "no plan year was found for it — re-run later to converge",
+        f"not created: {opts.create_attempts} attempts each ended without an answer "
+        f"({last_reason}) and re-reading showed no plan year for it; re-run to converge",
     )
 
 
