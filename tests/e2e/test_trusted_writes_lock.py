@@ -65,9 +65,9 @@ def test_redis_lock_serialises_and_releases(tmp_path) -> None:
             order.append("first released")
         t.join(timeout=20)
         assert order == ["first released", "second acquired"]
-        with pytest.raises(LockTimeoutError), apply_lock("http://x", url, timeout=5):
-            with apply_lock("http://x", url, timeout=0.5):
-                pass
+        held = apply_lock("http://x", url, timeout=5)
+        with held, pytest.raises(LockTimeoutError), apply_lock("http://x", url, timeout=0.5):
+            pass
 
 
 def _take(url: str, order: list[str]) -> None:

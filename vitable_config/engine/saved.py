@@ -283,14 +283,14 @@ async def ensure_rederived(plan: Plan, client: VitableApi, *, today: Any = None)
     recorded = inputs.get("digest")
     if inputs_digest(inputs.get("files") or [], variables) != recorded:
         raise UserError(
-            f"{refuse}: the config changed since the plan was made (its inputs digest is "
-            f"{recorded}, the files now give another); run plan again"
+            f"plan is stale: the config changed since the plan was made (its inputs digest "
+            f"is {recorded}, the files now give another); {refuse}; run plan again"
         )
     state = load_config(list(paths), dict(variables) or None)
     if inputs_digest(state.files, variables) != recorded:
         raise UserError(
-            f"{refuse}: the config changed since the plan was made (it now reads other "
-            "files); run plan again"
+            "plan is stale: the config changed since the plan was made (it now reads other "
+            f"files); {refuse}; run plan again"
         )
     derived = await plan_config(
         state,
