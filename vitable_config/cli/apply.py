@@ -186,7 +186,7 @@ def _apply_config(
             return refused
         if not plan.has_changes:
             click.echo("No changes to apply.")
-            return _report_blocked(plan, EXIT_OK)
+            return _report_blocked(plan, _report_duplicates(plan, EXIT_OK))
         verdict = check_safety(plan, safety)
         if not verdict.allowed:
             raise UserError(verdict.message or "safety cap exceeded")
@@ -318,7 +318,7 @@ def _run_apply(
         click.echo(
             "Verified: every key written has exactly one live plan year with the applied content."
         )
-    code = _report_blocked(plan, EXIT_OK)
+    code = _report_blocked(plan, _report_duplicates(plan, EXIT_OK))
     if result.interrupted:
         return EXIT_INTERRUPTED
     failed = result.count("failed") + result.count("unknown")
@@ -360,6 +360,19 @@ def result_lines(result: Any) -> list[str]:
             text += f"\n    {r.message}"
         lines.append(text)
     return lines
+
+
+def _report_duplicates(plan: Any, code: int) -> int:
+    """Managed keys with several live plan years (listed in the plan): exit 1."""
+    n = len(plan.duplicates)
+    if not n:
+        return code
+    click.echo(
+        f"error: {n} managed plan year{'s have' if n != 1 else ' has'} more than one live "
+        "plan year (see the plan); nothing was written to them",
+        err=True,
+    )
+    return EXIT_ERROR
 
 
 def _report_blocked(plan: Any, code: int) -> int:
