@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 from vitable_config.api.models import PlanYear, PlanYearCreate, PlanYearUpdate
 from vitable_config.domain import fields as F
-from vitable_config.engine.live import fingerprint
+from vitable_config.engine.live import fingerprint, page_window
 from vitable_config.engine.model import ActionResult, Plan, PlanYearChange
 
 # Above this many employers for one product, read the whole product list (pages
@@ -40,7 +40,11 @@ LiveKey = tuple[str, str, date]  # employer, product id, coverage start
 
 class PlanYearLister(Protocol):
     async def list_plan_years(
-        self, benefit_product_id: str, *, employer_id: str | None = None
+        self,
+        benefit_product_id: str,
+        *,
+        employer_id: str | None = None,
+        concurrent_pages: int | None = None,
     ) -> list[PlanYear]:
         """List plan years of a product, optionally for one employer."""
         ...
@@ -80,7 +84,9 @@ async def read_pairs(client: PlanYearLister, pairs: Iterable[tuple[str, str]]) -
     calls = []
     for product, employers in sorted(employers_by_product.items()):
         if len(employers) > BULK_EMPLOYERS_PER_PRODUCT:
-            calls.append(client.list_plan_years(product))
+            # Page 1, then windows of pages fetched concurrently (as the plan reads).
+            window = page_window(len(employers))
+            calls.append(client.list_plan_years(product, concurrent_pages=window))
         else:
             calls.extend(client.list_plan_years(product, employer_id=e) for e in sorted(employers))
     pages = await asyncio.gather(*calls)
