@@ -36,7 +36,9 @@ def assert_no_duplicate_and_honest(sb, out: str, posts: int) -> None:
     for line in out.splitlines():
         if line.startswith("! failed"):
             raise AssertionError(f"a committed-late create reported failed: {line}\n{out}")
-    print(f"duplicates=0 posts={posts}")
+    created = sum(1 for line in out.splitlines() if line.startswith("+ created"))
+    unknown = sum(1 for line in out.splitlines() if line.startswith("? unknown"))
+    print(f"duplicates=0 posts={posts} reported created={created} unknown={unknown}")
 
 
 def test_sandbox_commit_late_fault_is_not_sent_twice(make_sandbox, write_config) -> None:
