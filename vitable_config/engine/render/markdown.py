@@ -204,7 +204,8 @@ def render_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
         budget.add(
             f"### Duplicates ({len(plan.duplicates):,}): more than one live plan year per key\n\n"
             + "\n".join(
-                f"- `{key}`: {len(ids)} live plan years: " + ", ".join(f"`{i}`" for i in ids)
+                f"- {md_code(key)}: {len(ids)} live plan years: "
+                + ", ".join(md_code(i) for i in ids)
                 for key, ids in plan.duplicates
             )
         )
@@ -254,5 +255,5 @@ def render_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     if budget.omitted:
         budget.add(_omission_note(budget.omitted, max_chars))
     if plan.digest:
-        budget.add(f"Plan digest: `{plan.digest}`")
+        budget.add(f"Plan digest: {md_code(plan.digest)}")
     return budget.text()

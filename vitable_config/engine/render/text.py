@@ -109,7 +109,7 @@ def render_text(plan: Plan, *, style: Style | None = None) -> str:
     if not plan.has_changes and not plan.has_blocked and not plan.duplicates:
         lines += ["", "No changes. The live API matches the configuration."]
     if plan.digest:
-        lines += ["", f"Plan digest: {plan.digest}"]
+        lines += ["", one_line(f"Plan digest: {plan.digest}")]
     return "\n".join(lines)
 
 
@@ -154,7 +154,9 @@ def cost_lines(plan: Plan, style: Style) -> list[str]:
 def duplicate_lines(plan: Plan) -> list[str]:
     """One error line per managed key with several live plan years (shown first)."""
     return [
-        f"error: duplicate: {key} has {len(ids)} live plan years ({', '.join(ids)}); apply "
-        "cannot tell which one the config means, and the API has no delete"
+        one_line(
+            f"error: duplicate: {key} has {len(ids)} live plan years ({', '.join(ids)}); apply "
+            "cannot tell which one the config means, and the API has no delete"
+        )
         for key, ids in plan.duplicates
     ]
