@@ -271,6 +271,7 @@ async def ensure_rederived(plan: Plan, client: VitableApi, *, today: Any = None)
     from vitable_config.engine.digest import action_differences, inputs_digest
     from vitable_config.engine.run import plan_config
 
+    expect_plan_dialect(plan, client)  # before the first read, as find_stale does
     inputs = plan.inputs or {}
     paths = inputs.get("paths") or []
     refuse = "refusing the saved plan (nothing was written)"
