@@ -18,7 +18,9 @@ def test_quickstart_with_embedded_sandbox(tmp_path, monkeypatch) -> None:
 
     saved = tmp_path / "plan.json"
     assert run_cli(["plan", QUICKSTART, "--sandbox", "--out", saved], env=env).code == 0
-    applied = run_cli(["apply", saved, "--sandbox"], env=env)  # port differs; label matches
+    applied = run_cli(
+        ["apply", saved, "--sandbox", "--auto-approve"], env=env
+    )  # port differs; label matches
     assert applied.code == 0, applied.err
     assert "Apply: 2 created, 0 updated, 0 failed, 0 skipped" in applied.out
 

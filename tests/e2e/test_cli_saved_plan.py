@@ -30,14 +30,14 @@ def test_saved_plan_applies_without_asking(sandbox, write_config, tmp_path) -> N
     assert not list(out.parent.glob(".*.tmp")), "atomic write leaves no temp file"
 
     # stdin is not a TTY and there is no --auto-approve: a saved plan is applied anyway.
-    applied = run_cli(["apply", out, *api_args(sandbox)])
+    applied = run_cli(["apply", out, "--auto-approve", *api_args(sandbox)])
     assert applied.code == 0, applied.err
     assert "Apply: 2 created, 0 updated, 0 failed, 0 skipped" in applied.out
     assert len(live_plan_years(sandbox)) == 3  # + globex's seeded one
 
     # The same file again: its absent keys now exist, so it is stale, and nothing is written.
     n = len(writes(sandbox))
-    again = run_cli(["apply", out, *api_args(sandbox)])
+    again = run_cli(["apply", out, "--auto-approve", *api_args(sandbox)])
     assert again.code == 1
     assert "plan is stale" in again.err and "run plan again" in again.err
     assert len(writes(sandbox)) == n
@@ -59,7 +59,7 @@ def test_stale_saved_plan_is_refused(sandbox, write_config, tmp_path) -> None:
     put_plan_year(sandbox, live["id"], {"contribution_classes": classes})
     n = len(writes(sandbox))
 
-    result = run_cli(["apply", out, *api_args(sandbox)])
+    result = run_cli(["apply", out, "--auto-approve", *api_args(sandbox)])
     assert result.code == 1
     assert (
         f"plan is stale: plan year {live['id']} changed since the plan was made; run plan again"
@@ -81,7 +81,9 @@ def test_saved_plan_for_other_api_or_scoped_is_refused(sandbox, write_config, tm
     other.write_text(json.dumps(doc))
     wrong_api = run_cli(["apply", other, *api_args(sandbox)])
     assert wrong_api.code == 1 and "made against https://api.vitablehealth.com" in wrong_api.err
-    scoped = run_cli(["apply", out, "--employer", "empr_acme", *api_args(sandbox)])
+    scoped = run_cli(
+        ["apply", out, "--employer", "empr_acme", "--auto-approve", *api_args(sandbox)]
+    )
     assert scoped.code == 1 and "saved plan" in scoped.err
     junk = tmp_path / "junk.json"
     junk.write_text('{"format_version": 1,\n  oops')
@@ -112,10 +114,10 @@ def test_safety_cap_refused_plan_is_not_saved(sandbox, write_config, tmp_path) -
     assert forced.code == 0 and out.exists()
     # apply FILE checks the cap again.
     n = len(writes(sandbox))
-    again = run_cli(["apply", out, *api_args(sandbox)])
+    again = run_cli(["apply", out, "--auto-approve", *api_args(sandbox)])
     assert again.code == 1 and "safety cap" in again.err
     assert len(writes(sandbox)) == n
-    ok = run_cli(["apply", out, "--force", *api_args(sandbox)])
+    ok = run_cli(["apply", out, "--force", "--auto-approve", *api_args(sandbox)])
     assert ok.code == 0 and "Apply: 0 created, 4 updated" in ok.out
 
 
@@ -136,7 +138,7 @@ def test_freshness_check_reads_in_bulk(sandbox, write_config, tmp_path) -> None:
     changed = write_config([PY(e, er=40001 if e == "empr_r001" else 40000) for e in employers])
     assert run_cli(["plan", changed, "--out", out, *api_args(sandbox)]).code == 0
     sandbox.clear_request_log()
-    result = run_cli(["apply", out, *api_args(sandbox)])
+    result = run_cli(["apply", out, "--auto-approve", *api_args(sandbox)])
     assert result.code == 0, result.err
     assert "Apply: 0 created, 1 updated" in result.out
     gets = [r.path for r in sandbox.request_log if r.method == "GET"]

@@ -62,7 +62,7 @@ def test_saved_plan_then_rollout_then_export_per_dialect(
     made = run_cli(["plan", QUICKSTART, "--out", saved, *args])
     assert made.code == 0, made.err
     assert saved_dialect(saved) == dialect
-    applied = run_cli(["apply", saved, *args])
+    applied = run_cli(["apply", saved, "--auto-approve", *args])
     assert applied.code == 0, applied.out + applied.err
     assert "Apply: 2 created, 0 updated, 0 failed, 0 skipped" in applied.out
 
@@ -149,19 +149,19 @@ def test_saved_plan_dialect_and_route_gone_checks(tmp_path: Path, monkeypatch: A
     document = json.loads(saved.read_text(encoding="utf-8"))
     assert document["fingerprints"], "the plan must depend on live plan years"
 
-    other = run_cli(["apply", saved, "--sandbox"], env=env("2025-12"))
+    other = run_cli(["apply", saved, "--sandbox", "--auto-approve"], env=env("2025-12"))
     assert other.code == 1, other.out + other.err
     assert TRACEBACK not in other.err
     assert "the saved plan was made against an API that speaks API dialect 2026-02" in other.err
     assert "this run speaks 2025-12" in other.err
 
-    gone = run_cli(["apply", saved, "--sandbox"], env=env("removed"))
+    gone = run_cli(["apply", saved, "--sandbox", "--auto-approve"], env=env("removed"))
     assert gone.code == 1, gone.out + gone.err
     assert "does not serve benefit products or plan years" in gone.err
     assert "no longer exists" not in gone.out + gone.err
     assert TRACEBACK not in gone.err
 
     # Nothing was written by the refused runs: the change is still pending, and applies.
-    same = run_cli(["apply", saved, "--sandbox"], env=env("2026-02"))
+    same = run_cli(["apply", saved, "--sandbox", "--auto-approve"], env=env("2026-02"))
     assert same.code == 0, same.out + same.err
     assert "Apply: 0 created, 1 updated, 0 failed, 0 skipped" in same.out

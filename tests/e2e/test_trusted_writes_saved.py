@@ -95,7 +95,7 @@ def test_a_tampered_saved_plan_is_refused_with_zero_writes(
     out.write_text(json.dumps(doc, indent=2))
     before = live_plan_years(sandbox)
     n = len(writes(sandbox))
-    result = run_cli(["apply", out, *api_args(sandbox)])
+    result = run_cli(["apply", out, "--auto-approve", *api_args(sandbox)])
     assert result.code == 1, result.out + result.err
     assert len(writes(sandbox)) == n, f"{tamper}: a tampered plan was sent"
     assert live_plan_years(sandbox) == before
@@ -108,7 +108,7 @@ def test_config_changed_after_plan_is_refused(sandbox, saved) -> None:
     cfg, out, _doc = saved
     cfg.write_text(cfg.read_text().replace("45000", "46000"))
     n = len(writes(sandbox))
-    result = run_cli(["apply", out, *api_args(sandbox)])
+    result = run_cli(["apply", out, "--auto-approve", *api_args(sandbox)])
     assert result.code == 1
     assert len(writes(sandbox)) == n
     assert "config" in result.err and "changed since the plan was made" in result.err
@@ -121,7 +121,7 @@ def test_digest_shown_in_plan_and_apply_and_untampered_plan_applies(sandbox, sav
     text = run_cli(["plan", cfg, *api_args(sandbox)])
     md = run_cli(["plan", cfg, "--format", "markdown", *api_args(sandbox)])
     assert digest in text.out and digest in md.out
-    result = run_cli(["apply", out, *api_args(sandbox)])
+    result = run_cli(["apply", out, "--auto-approve", *api_args(sandbox)])
     assert result.code == 0, result.err
     assert digest in result.out
     assert "Apply: 1 created, 1 updated, 0 failed, 0 skipped" in result.out

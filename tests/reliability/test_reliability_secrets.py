@@ -52,7 +52,7 @@ def test_key_never_in_any_output(
                 ["plan", config, "-v", "--format", "markdown", "--out", out / "p2.json"],
                 env,
             ),
-            "apply-saved": (["apply", out / "plan.json", "-v", *flag], {}),
+            "apply-saved": (["apply", out / "plan.json", "--auto-approve", "-v", *flag], {}),
             "export": (["export", "-o", out / "export", "-v"], env),
             "wrong-key": (["plan", config, "-v", "--api-key", wrong_key, "--base-url", url], {}),
             "wrong-key-env": (

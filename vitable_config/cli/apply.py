@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +50,9 @@ state moved since the plan (stale: exit 1). After writing it re-reads them
 and checks each key has exactly one live plan year with the applied content.
 
 \b
-A saved plan (PLANFILE, from `plan --out`) is applied without asking again,
-after re-deriving it from the config it records and the live state: the whole
+A saved plan (PLANFILE, from `plan --out`) is applied after re-deriving it
+from the config it records and the live state, and after the same confirmation
+as PATH (--auto-approve in CI): the whole
 file is refused, with nothing written, unless the actions are identical, and
 a live plan year that changed since makes it stale ("run plan again").
 
@@ -61,6 +64,65 @@ sent; a second Ctrl-C abandons them).
 """
 
 PROGRESS_MIN_ACTIONS = 20
+APPLY_FORMAT_VERSION = 1
+
+# --format json: every human line goes to stderr and stdout carries one JSON report
+# (schemas/apply.schema.json) built from the run's result.
+_JSON_MODE: ContextVar[bool] = ContextVar("apply_json_mode", default=False)
+_LAST_RESULT: ContextVar[Any] = ContextVar("apply_last_result", default=None)
+
+
+def _echo(message: Any = None, nl: bool = True, err: bool = False) -> None:
+    click.echo(message, nl=nl, err=err or _JSON_MODE.get())
+
+
+def _confirm(plan: Any, label: str, auto_approve: bool) -> bool:
+    """Ask before writing (``apply PATH`` and ``apply PLANFILE`` alike); refuse without a
+    terminal unless --auto-approve. False: the user said no (nothing was changed)."""
+    if auto_approve:
+        return True
+    if not stdin_is_tty():
+        raise UserError(
+            "refusing to apply without confirmation: stdin is not a terminal; "
+            "pass --auto-approve to apply non-interactively (e.g. in CI)"
+        )
+    n = len(plan.actionable())
+    if not click.confirm(f"Apply these {n} changes to {label}?", default=False):
+        _echo("Apply cancelled: nothing was changed.", err=True)
+        return False
+    return True
+
+
+def apply_report(result: Any, plan: Any, code: int) -> dict[str, Any]:
+    """The JSON report of one apply (schemas/apply.schema.json)."""
+    from vitable_config.engine.model import RESULT_STATUSES
+
+    results = [] if result is None else result.results
+    counts = {s: sum(1 for r in results if r.status == s) for s in RESULT_STATUSES}
+    return {
+        "format_version": APPLY_FORMAT_VERSION,
+        "exit_code": code,
+        "summary": counts,
+        "interrupted": bool(result and result.interrupted),
+        "not_started": result.not_started if result else 0,
+        "verified": bool(result and result.verified),
+        "stale": list(result.stale) if result else [],
+        "verification": list(result.verification) if result else [],
+        "digest": getattr(plan, "digest", None) if plan is not None else None,
+        "results": [
+            {
+                "action": r.change.action,
+                "employer_id": r.change.key.employer_id,
+                "benefit_product_id": r.change.key.benefit_product,
+                "coverage_start": r.change.key.coverage_start.isoformat(),
+                "status": r.status,
+                "live_id": r.live_id,
+                "message": r.message,
+                "recovered": r.recovered,
+            }
+            for r in results
+        ],
+    }
 
 
 @click.command("apply", epilog=EPILOG)
@@ -69,6 +131,15 @@ PROGRESS_MIN_ACTIONS = 20
     "--auto-approve",
     is_flag=True,
     help="Apply without asking (required when stdin is not a terminal, e.g. in CI).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one report of every action and the summary on stdout "
+    "(schemas/apply.schema.json); the plan and progress go to stderr.",
 )
 @no_color_option
 @headcount_option
@@ -98,6 +169,7 @@ PROGRESS_MIN_ACTIONS = 20
 def command(
     paths: tuple[str, ...],
     auto_approve: bool,
+    fmt: str,
     lock_spec: str,
     lock_timeout: float,
     **kwargs: Any,
@@ -105,7 +177,8 @@ def command(
     """Create and update plan years so the live API matches PATH... (or PLANFILE).
 
     Shows the plan and asks for confirmation first (on a terminal), unless
-    --auto-approve is given or PLANFILE is a saved plan.
+    --auto-approve is given; a saved PLANFILE is verified first, then shown and asked
+    about the same way.
     """
     from vitable_config.engine.saved import is_saved_plan
     from vitable_config.lock import parse_lock_spec
@@ -116,24 +189,35 @@ def command(
     variables = variables_from(kwargs)
     headcount = headcount_from(kwargs)
     lock = parse_lock_spec(lock_spec)
-    if len(paths) == 1 and is_saved_plan(paths[0]):
-        if not scope.is_everything or variables or headcount is not None:
-            raise UserError(
-                "--employer/--product/--shard/--var/--headcount are fixed when the plan is made; "
-                "they cannot be used with a saved plan (pass them to `plan --out`)"
+    json_token = _JSON_MODE.set(fmt == "json")
+    result_token = _LAST_RESULT.set(None)
+    try:
+        if len(paths) == 1 and is_saved_plan(paths[0]):
+            if not scope.is_everything or variables or headcount is not None:
+                raise UserError(
+                    "--employer/--product/--shard/--var/--headcount are fixed when the plan is "
+                    "made; they cannot be used with a saved plan (pass them to `plan --out`)"
+                )
+            code = _apply_saved(Path(paths[0]), api, safety, lock, lock_timeout, auto_approve)
+        else:
+            code = _apply_config(
+                list(paths),
+                variables,
+                scope,
+                safety,
+                api,
+                auto_approve,
+                lock,
+                lock_timeout,
+                headcount,
             )
-        return _apply_saved(Path(paths[0]), api, safety, lock, lock_timeout)
-    return _apply_config(
-        list(paths),
-        variables,
-        scope,
-        safety,
-        api,
-        auto_approve,
-        lock,
-        lock_timeout,
-        headcount,
-    )
+        if fmt == "json":
+            result, plan = _LAST_RESULT.get() or (None, None)
+            click.echo(json.dumps(apply_report(result, plan, code), indent=2))
+        return code
+    finally:
+        _JSON_MODE.reset(json_token)
+        _LAST_RESULT.reset(result_token)
 
 
 @contextmanager
@@ -141,7 +225,7 @@ def _locked(target: ApiConnection, lock: Any, timeout: float) -> Iterator[None]:
     from vitable_config.lock import apply_lock
 
     def waiting(message: str) -> None:
-        click.echo(message, err=True)
+        _echo(message, err=True)
 
     with apply_lock(target.label, lock, timeout=timeout, on_wait=waiting):
         yield
@@ -180,32 +264,26 @@ def _apply_config(
 
         plan = asyncio.run(make_plan())
         text = render_text(plan, style=text_style())
-        click.echo(text, nl=not text.endswith("\n"))
+        _echo(text, nl=not text.endswith("\n"))
         refused = refuse_denied(plan)
         if refused is not None:
             return refused
         if not plan.has_changes:
-            click.echo("No changes to apply.")
+            _echo("No changes to apply.")
             return _report_blocked(plan, _report_duplicates(plan, EXIT_OK))
         verdict = check_safety(plan, safety)
         if not verdict.allowed:
             raise UserError(verdict.message or "safety cap exceeded")
         if verdict.forced:
-            click.echo(f"warning: {verdict.message}", err=True)
-        if not auto_approve:
-            if not stdin_is_tty():
-                raise UserError(
-                    "refusing to apply without confirmation: stdin is not a terminal; "
-                    "pass --auto-approve to apply non-interactively (e.g. in CI)"
-                )
-            n = len(plan.actionable())
-            if not click.confirm(f"Apply these {n} changes to {target.label}?", default=False):
-                click.echo("Apply cancelled: nothing was changed.", err=True)
-                return EXIT_ERROR
+            _echo(f"warning: {verdict.message}", err=True)
+        if not _confirm(plan, target.label, auto_approve):
+            return EXIT_ERROR
         return _run_apply(plan, target, api, safety, saved=False)
 
 
-def _apply_saved(path: Path, api: ApiOptions, safety: Any, lock: Any, lock_timeout: float) -> int:
+def _apply_saved(
+    path: Path, api: ApiOptions, safety: Any, lock: Any, lock_timeout: float, auto_approve: bool
+) -> int:
     from vitable_config.engine.run import check_base_url, load_plan
     from vitable_config.engine.saved import ensure_rederived
 
@@ -216,12 +294,12 @@ def _apply_saved(path: Path, api: ApiOptions, safety: Any, lock: Any, lock_timeo
     with connect(api) as target:
         check_base_url(plan, target.label)
         s = plan.summary
-        click.echo(
+        _echo(
             f"Applying saved plan {path} (made {plan.created_at:%Y-%m-%d %H:%M} UTC): "
             f"{s['create']} to create, {s['update']} to update, {s['blocked']} blocked"
         )
         if plan.digest:
-            click.echo(f"Plan digest: {plan.digest}")
+            _echo(f"Plan digest: {plan.digest}")
         with _locked(target, lock, lock_timeout):
 
             async def check() -> None:
@@ -230,12 +308,17 @@ def _apply_saved(path: Path, api: ApiOptions, safety: Any, lock: Any, lock_timeo
                     await ensure_rederived(plan, client, today=target.today)
 
             asyncio.run(check())
-            click.echo(
-                "Saved plan verified: the config and the live state give exactly its actions."
-            )
+            _echo("Saved plan verified: the config and the live state give exactly its actions.")
             if not plan.has_changes:
-                click.echo("No changes to apply.")
+                _echo("No changes to apply.")
                 return _report_blocked(plan, EXIT_OK)
+            if not auto_approve and stdin_is_tty():  # show what is about to be approved
+                from vitable_config.engine.render import render_text
+
+                text = render_text(plan, style=text_style())
+                _echo(text, nl=not text.endswith("\n"))
+            if not _confirm(plan, target.label, auto_approve):
+                return EXIT_ERROR
             return _run_apply(plan, target, api, safety, saved=True)
 
 
@@ -250,7 +333,7 @@ def _run_apply(
     def on_signal() -> None:
         if not stop.is_set():
             stop.set()
-            click.echo(
+            _echo(
                 "\nInterrupted: no new request will be sent; waiting for the ones in flight "
                 "(interrupt again to abandon them).",
                 err=True,
@@ -292,30 +375,31 @@ def _run_apply(
                     loop.remove_signal_handler(sig)
 
         result = asyncio.run(run())
+    _LAST_RESULT.set((result, plan))
     for line in result_lines(result):
-        click.echo(line)
-    click.echo(result.summary_line())
+        _echo(line)
+    _echo(result.summary_line())
     if plan.digest:
-        click.echo(f"Plan digest: {plan.digest}")
+        _echo(f"Plan digest: {plan.digest}")
     if result.stale:
-        click.echo(
+        _echo(
             f"error: {len(result.stale)} change{'s were' if len(result.stale) != 1 else ' was'} "
             "not sent: the live plan year changed after the plan read it (stale):",
             err=True,
         )
         for line in result.stale:
-            click.echo(f"  {line}", err=True)
-        click.echo("  run plan again to see the current state and review it", err=True)
+            _echo(f"  {line}", err=True)
+        _echo("  run plan again to see the current state and review it", err=True)
     if result.verification:
-        click.echo(
+        _echo(
             f"error: verification after writing found {len(result.verification)} problem"
             f"{'s' if len(result.verification) != 1 else ''}:",
             err=True,
         )
         for line in result.verification:
-            click.echo(f"  {line}", err=True)
+            _echo(f"  {line}", err=True)
     elif result.verified and not result.interrupted:
-        click.echo(
+        _echo(
             "Verified: every key written has exactly one live plan year with the applied content."
         )
     code = _report_blocked(plan, _report_duplicates(plan, EXIT_OK))
@@ -323,7 +407,7 @@ def _run_apply(
         return EXIT_INTERRUPTED
     failed = result.count("failed") + result.count("unknown")
     if failed:
-        click.echo(
+        _echo(
             "error: some actions failed or have an unknown outcome (see above); fix the cause "
             "and run apply again (a re-run converges: nothing is created twice)",
             err=True,
@@ -367,7 +451,7 @@ def _report_duplicates(plan: Any, code: int) -> int:
     n = len(plan.duplicates)
     if not n:
         return code
-    click.echo(
+    _echo(
         f"error: {n} managed plan year{'s have' if n != 1 else ' has'} more than one live "
         "plan year (see the plan); nothing was written to them",
         err=True,
@@ -380,11 +464,11 @@ def _report_blocked(plan: Any, code: int) -> int:
     n = plan.count("blocked")
     if not n:
         return code
-    click.echo(
+    _echo(
         f"Blocked: {n} plan year{'s' if n != 1 else ''} not applied "
         "(the API cannot change them; see the plan)."
     )
-    click.echo(
+    _echo(
         f"error: {n} blocked change{'s' if n != 1 else ''} can never be applied; "
         "make the config match what the API allows (see docs/guide/blocked.md)",
         err=True,

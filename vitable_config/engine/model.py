@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from vitable_config.desired import DesiredPlanYear, FieldPath, PlanYearKey, Source
 from vitable_config.policy.model import CostReport, Violation
@@ -150,6 +150,7 @@ class Plan:
 # create never showed up in the re-reads, an in-flight request abandoned by a second
 # interrupt). Never re-sent blind; a re-run converges.
 ResultStatus = Literal["created", "updated", "failed", "skipped", "unknown"]
+RESULT_STATUSES: tuple[str, ...] = get_args(ResultStatus)
 
 
 @dataclass(slots=True)
