@@ -19,7 +19,7 @@ def mec_of(sandbox, employer: str = "empr_acme") -> dict:
     )
 
 
-def test_saved_plan_applies_without_asking(sandbox, write_config, tmp_path) -> None:
+def test_saved_plan_applies_with_auto_approve(sandbox, write_config, tmp_path) -> None:
     cfg = write_config(acme())
     out = tmp_path / "plans" / "plan.json"
     made = run_cli(["plan", cfg, "--out", out, *api_args(sandbox)])
@@ -29,7 +29,7 @@ def test_saved_plan_applies_without_asking(sandbox, write_config, tmp_path) -> N
     assert sandbox.api_key not in out.read_text()
     assert not list(out.parent.glob(".*.tmp")), "atomic write leaves no temp file"
 
-    # stdin is not a TTY and there is no --auto-approve: a saved plan is applied anyway.
+    # stdin is not a TTY: --auto-approve, as for apply PATH (see test_cli_apply_json_and_confirm).
     applied = run_cli(["apply", out, "--auto-approve", *api_args(sandbox)])
     assert applied.code == 0, applied.err
     assert "Apply: 2 created, 0 updated, 0 failed, 0 skipped" in applied.out

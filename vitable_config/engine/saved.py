@@ -93,7 +93,7 @@ def load_plan(path: str | Path) -> Plan:
                     hint="create one with: vitable-config plan PATH --out FILE",
                 )
             ],
-            "cannot load saved plan",
+            f"cannot load saved plan {p}: it is not valid JSON (cut short or edited by hand?)",
         ) from None
     if not isinstance(data, dict) or "format_version" not in data:
         raise UserError(
@@ -211,6 +211,16 @@ def stale_against(plan: Plan, derived: Plan) -> list[str]:
     return stale
 
 
+def _already_applied(plan: Plan, derived: Plan) -> bool:
+    """Every create and update of the saved plan is now live as planned: the plan re-derived
+    from the same config and the live state has nothing left to do for those keys."""
+    wanted = {c.key for c in plan.actionable()}
+    if not wanted:
+        return False
+    now = {c.key: c.action for c in derived.changes}
+    return all(now.get(key) == "unchanged" for key in wanted)
+
+
 def _raise_stale(stale: list[str]) -> None:
     if len(stale) == 1:
         raise UserError(f"plan is stale: {stale[0]}; run plan again")
@@ -303,6 +313,13 @@ async def ensure_rederived(plan: Plan, client: VitableApi, *, today: Any = None)
         paths=list(paths),
     )
     stale = stale_against(plan, derived)
+    if stale and _already_applied(plan, derived):
+        n = len(plan.actionable())
+        raise UserError(
+            f"plan is stale: it has already been applied — all {n} of its change"
+            f"{'s are' if n != 1 else ' is'} live and the config and the live API agree; "
+            "nothing to do (run plan again to see the current state)"
+        )
     if stale:
         _raise_stale(stale)
     diffs = action_differences(plan.changes, derived.changes)

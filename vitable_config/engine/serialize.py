@@ -222,8 +222,14 @@ def plan_from_dict(data: dict[str, Any]) -> Plan:
                 for d in data.get("duplicates", [])
             ],
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except KeyError as exc:
         raise UserError(
-            f"the plan file is not a valid vitable-config plan ({type(exc).__name__}: {exc}); "
-            "run plan --out FILE again"
-        ) from exc
+            f"the plan file is not a valid vitable-config plan: it has no {exc} field where "
+            "one is required (edited by hand?); make it again with: "
+            "vitable-config plan PATH --out FILE"
+        ) from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise UserError(
+            "the plan file is not a valid vitable-config plan: a field has the wrong type or "
+            f"value ({exc}); make it again with: vitable-config plan PATH --out FILE"
+        ) from None
