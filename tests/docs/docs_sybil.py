@@ -34,6 +34,7 @@ _NORMALISE: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?"), "<ts>"),
     (re.compile(r"\b\d+(?:\.\d+)? ?(?:ms|s)\b"), "<duration>"),
     (re.compile(r"`[0-9a-f]{12}`"), "`<commit>`"),
+    (re.compile(r"\bsha256:[0-9a-f]{64}\b"), "sha256:…"),
 ]
 
 
