@@ -4,8 +4,10 @@
 in scope (bulk lists, pages of 100) and turns each into a
 :class:`~vitable_config.desired.DesiredPlanYear` (product written as its code,
 no ``status``, so a plan never tries to move it); ``write_export`` writes one
-config file per employer (``DIR/empr_acme.yaml``) with the config package's
-``dump_plan_years``. Planning the exported directory right away shows no changes.
+factored config (:mod:`vitable_config.engine.factor`: templates, rollouts over a
+CSV, variables, overrides) or, with ``flat=True``, one config file per employer
+(``DIR/empr_acme.yaml``, the config package's ``dump_plan_years``). Planning the
+exported directory right away shows no changes.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from vitable_config.api.models import PlanYear
 from vitable_config.desired import DesiredClass, DesiredPlanYear
 from vitable_config.domain import fields as F
+from vitable_config.engine.factor import SCHEMA_FILE
 from vitable_config.engine.ports import VitableApi
 from vitable_config.engine.scope import Scope
 
@@ -55,23 +58,35 @@ async def export_live(client: VitableApi, *, scope: Scope | None = None) -> list
     return out
 
 
-SCHEMA_FILE = "config.schema.json"
+def write_export(
+    plan_years: list[DesiredPlanYear], directory: str | Path, *, flat: bool = False
+) -> list[Path]:
+    """Write the plan years as config into ``directory``; return the paths written.
 
-
-def write_export(plan_years: list[DesiredPlanYear], directory: str | Path) -> list[Path]:
-    """Write one config file per employer into ``directory``; return the paths written.
-
-    The config JSON Schema is written beside them (``config.schema.json``) and every
-    file's modeline points at it, so editors validate the exported files wherever the
-    directory ends up.
+    Factored (the default: ``vitable.yaml`` with templates and rollouts, CSVs of
+    employers and variables, one file per employer with overrides or explicit plan
+    years, named by a slug of the employer's name) or ``flat`` (one file per
+    employer, named by id). The config JSON Schema is written beside them
+    (``config.schema.json``) and every YAML file's modeline points at it, so editors
+    validate the exported files wherever the directory ends up.
     """
-    from vitable_config.config import dump_plan_years
     from vitable_config.config.schema import config_schema
 
     target = Path(directory)
     target.mkdir(parents=True, exist_ok=True)
     schema_path = target / SCHEMA_FILE
     schema_path.write_text(json.dumps(config_schema(), indent=2) + "\n", encoding="utf-8")
+    if not flat:
+        from vitable_config.engine.factor import factor_export
+
+        factored: list[Path] = []
+        for name, text in factor_export(plan_years, schema_ref=SCHEMA_FILE).files.items():
+            path = target / name
+            path.write_text(text, encoding="utf-8")
+            factored.append(path)
+        return factored
+    from vitable_config.config import dump_plan_years
+
     by_employer: dict[str, list[DesiredPlanYear]] = defaultdict(list)
     for py in plan_years:
         by_employer[py.employer_id].append(py)
