@@ -471,7 +471,7 @@ def factor_export(
                 {
                     "name": template.rollout,
                     "template": template.name,
-                    "employers": {"csv": csv_of[template.name]},
+                    "employers": Flow(csv=csv_of[template.name]),
                 }
             )
         result.files[MAIN_FILE] = dump_document(main, schema_ref)
