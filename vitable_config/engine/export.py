@@ -79,7 +79,7 @@ def write_export(
     if not flat:
         from vitable_config.engine.factor import factor_export
 
-        factored: list[Path] = []
+        factored: list[Path] = [schema_path]
         for name, text in factor_export(plan_years, schema_ref=SCHEMA_FILE).files.items():
             path = target / name
             path.write_text(text, encoding="utf-8")
@@ -90,7 +90,7 @@ def write_export(
     by_employer: dict[str, list[DesiredPlanYear]] = defaultdict(list)
     for py in plan_years:
         by_employer[py.employer_id].append(py)
-    written: list[Path] = []
+    written: list[Path] = [schema_path]
     for employer_id in sorted(by_employer):
         path = target / f"{employer_id}.yaml"
         text = dump_plan_years(by_employer[employer_id], schema_ref=SCHEMA_FILE)

@@ -346,7 +346,7 @@ def _template_doc(template: _Template) -> dict[str, Any]:
     scalars = {START.name: template.start} | {f.name: value(f.path) for f in SCALARS}
     doc: dict[str, Any] = {PRODUCT.yaml_name: template.product}
     doc.update(_fields_doc(scalars))
-    amounts = {s: value(s) for s in template.slots if len(s) == 3}
+    amounts: dict[Slot, Any] = {s: value(s) for s in template.slots if len(s) == 3}
     doc[F.CLASSES] = _classes_doc(amounts, (), template.classes)
     return doc
 
@@ -387,7 +387,7 @@ def _override_entry(
     scalars: dict[str, Any] = {START.name: template.start}
     scalars.update({s[0]: v for s, v in changed.items() if len(s) == 1})
     entry.update(_fields_doc(scalars))
-    amounts = {s: v for s, v in changed.items() if len(s) == 3}
+    amounts: dict[Slot, Any] = {s: v for s, v in changed.items() if len(s) == 3}
     if amounts or removed:
         entry[F.CLASSES] = _classes_doc(amounts, removed, template.classes)
     return entry
