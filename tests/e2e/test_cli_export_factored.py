@@ -4,12 +4,18 @@ the CLI against the sandbox: the output validates and planning it shows no chang
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 from pathlib import Path
 
 from e2e_support import PY, REPO, api_args, run_cli, writes
 
 NO_CHANGES = {"create": 0, "update": 0, "blocked": 0}
+# The examples move with the calendar: read their plan year instead of spelling it.
+EXAMPLE_YEAR = int(
+    re.search(r"plan_year: (\d{4})", (REPO / "examples/rollout/vitable.yaml").read_text())[1]
+)
+Y = EXAMPLE_YEAR
 
 
 def _plan_summary(sandbox, *paths: Path, extra: tuple[str, ...] = ()) -> dict[str, int]:
@@ -41,7 +47,7 @@ def test_factored_export_of_the_rollout_example_plans_no_changes(sandbox, tmp_pa
     assert not any(name.startswith("empr_") for name in names), names
     main = (out / "vitable.yaml").read_text()
     assert main.startswith("# yaml-language-server: $schema=config.schema.json\n")
-    assert "mec-2027:" in main and "{{ " in main
+    assert f"mec-{Y}:" in main and "{{ " in main
     header = next(csv.reader((out / "employers.csv").open()))
     assert header[:2] == ["employer_id", "employer_name"] and len(header) > 2
     globex = (out / "globex.yaml").read_text()
@@ -79,7 +85,7 @@ def test_import_an_employer_that_matches_a_rollout_adds_a_csv_row(sandbox, tmp_p
     acme_only.write_text(
         (config / "vitable.yaml").read_text().split("rollouts:")[0] + "employers:\n  empr_acme:\n"
         "    variables: {ee_employer_cents: 33000, part_time_share: 0.5}\n"
-        "    plan_years: [{template: standard-2027}]\n",
+        f"    plan_years: [{{template: standard-{Y}}}]\n",
         encoding="utf-8",
     )
     assert run_cli(["apply", acme_only, "--auto-approve", *api_args(sandbox)]).code == 0
@@ -107,11 +113,11 @@ def test_import_near_and_new_plan_years(sandbox, write_config, tmp_path) -> None
         + "employers:\n  empr_acme:\n    name: Acme Widgets, Inc.\n"
         "    variables: {ee_employer_cents: 33000, part_time_share: 0.5}\n"
         "    plan_years:\n"
-        "      - template: standard-2027\n"
-        "        open_enrollment: {start: 2026-11-20, end: 2026-12-10}\n"
+        f"      - template: standard-{Y}\n"
+        f"        open_enrollment: {{start: {Y - 1}-11-20, end: {Y - 1}-12-10}}\n"
         "      - benefit_product: bprd_vision\n"
-        "        coverage: {start: 2027-01-01, end: 2027-12-31}\n"
-        "        open_enrollment: {start: 2026-12-01, end: 2026-12-15}\n"
+        f"        coverage: {{start: {Y}-01-01, end: {Y}-12-31}}\n"
+        f"        open_enrollment: {{start: {Y - 1}-12-01, end: {Y - 1}-12-15}}\n"
         '        contribution_classes: {full_time: {EE: {employee: "$5.00", employer: "$7.00"}}}\n',
         encoding="utf-8",
     )
@@ -123,7 +129,8 @@ def test_import_near_and_new_plan_years(sandbox, write_config, tmp_path) -> None
     assert "added to rollout wave-1 with an override" in r.out, r.out
     assert "written as a plan year" in r.out, r.out
     text = (config / "acme-widgets.yaml").read_text()
-    assert "empr_acme:" in text and "open_enrollment: {start: 2026-11-20, end: 2026-12-10}" in text
+    assert "empr_acme:" in text
+    assert f"open_enrollment: {{start: {Y - 1}-11-20, end: {Y - 1}-12-10}}" in text
     assert "benefit_product: VV" in text
     assert text.startswith("# yaml-language-server: $schema=../../schemas/config.schema.json\n")
     assert run_cli(["validate", config]).code == 0
@@ -139,7 +146,7 @@ def test_import_of_a_declared_employer_adds_nothing_twice(sandbox, tmp_path) -> 
     assert r.code == 0, r.out + r.err
     assert "already declared" in r.out and "Imported 0 plan years" in r.out
     assert {p.name: p.read_text() for p in config.iterdir()} == before
-    # globex: its 2027 plan year is declared, its seeded 2026 one is not; the file that
+    # globex: its plan year from the example is declared, its seeded 2026 one is not; the file that
     # declares globex gets it (no "defined twice").
     r = run_cli(["export", "--employer", "empr_globex", "--into", config, *api_args(sandbox)])
     assert r.code == 0, r.out + r.err

@@ -38,6 +38,7 @@ COMMAND_HELP: dict[str, str] = {
     "sorted by employer, product and coverage start (no API calls).",
     "plan": "Compare the configuration in PATH... with the live API and show the changes.",
     "apply": "Create and update plan years so the live API matches PATH...",
+    "show": "Show a saved plan (made with `plan --out FILE`) without applying it.",
     "export": "Read live plan years and write them as config (templates, rollouts, CSVs).",
     "sandbox": "Run a local sandbox of the Vitable Connect API (no account needed).",
     "gitops": "Helpers for CI workflows: PR comment, comment lookup, check status.",
@@ -54,10 +55,12 @@ class LazyGroup(click.Group):
         """The command list, as click writes it, from :data:`COMMAND_HELP`."""
         names = self.list_commands(ctx)
         limit = formatter.width - 6 - max(len(name) for name in names)
-        rows = [
-            (name, click.Command(name, help=COMMAND_HELP[name]).get_short_help_str(limit))
-            for name in names
-        ]
+        rows = []
+        for name in names:
+            known = COMMAND_HELP.get(name)
+            command = click.Command(name, help=known) if known else self.get_command(ctx, name)
+            if command is not None:
+                rows.append((name, command.get_short_help_str(limit)))
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
