@@ -131,7 +131,7 @@ def test_import_near_and_new_plan_years(sandbox, write_config, tmp_path) -> None
     text = (config / "acme-widgets.yaml").read_text()
     assert "empr_acme:" in text
     assert f"open_enrollment: {{start: {Y - 1}-11-20, end: {Y - 1}-12-10}}" in text
-    assert "benefit_product: VV" in text
+    assert "benefit_product: bprd_vision" in text  # written the way the config names products
     assert text.startswith("# yaml-language-server: $schema=../../schemas/config.schema.json\n")
     assert run_cli(["validate", config]).code == 0
     summary = _plan_summary(sandbox, config, extra=("--employer", "empr_acme"))
@@ -176,3 +176,40 @@ def test_export_usage_errors_exit_1_without_calls(sandbox, tmp_path) -> None:
 
 def rec_path(rec) -> str:
     return rec["path"] if isinstance(rec, dict) else rec.path
+
+
+def test_a_live_name_the_config_cannot_say_is_refused_before_writing(sandbox, tmp_path) -> None:
+    import httpx
+
+    # Another tool created a plan year whose employment type is not a config identifier.
+    body = {
+        "employer_id": "empr_acme",
+        "coverage_start": f"{Y}-01-01",
+        "coverage_end": f"{Y}-12-31",
+        "open_enrollment_start": f"{Y - 1}-12-01",
+        "open_enrollment_end": f"{Y - 1}-12-15",
+        "contribution_classes": [
+            {
+                "employment": "Seasonal Staff",
+                "family_status": "EE",
+                "employee_contribution_cents": 100,
+                "employer_contribution_cents": 200,
+            }
+        ],
+    }
+    httpx.post(
+        f"{sandbox.base_url}/v1/benefit-products/bprd_mec/plan-years",
+        json=body,
+        headers={"Authorization": f"Bearer {sandbox.api_key}"},
+    ).raise_for_status()
+    for args in (["-o", tmp_path / "out"], ["--flat", "-o", tmp_path / "flat"]):
+        r = run_cli(["export", "--employer", "empr_acme", *args, *api_args(sandbox)])
+        assert r.code == 1, r.out + r.err
+        assert "'Seasonal Staff'" in r.err and "nothing was written" in r.err
+        assert "Traceback" not in r.err
+        assert not (tmp_path / "out").exists() and not (tmp_path / "flat").exists()
+    config = _copy_rollout_example(tmp_path)
+    before = {p.name: p.read_text() for p in config.iterdir()}
+    r = run_cli(["export", "--employer", "empr_acme", "--into", config, *api_args(sandbox)])
+    assert r.code == 1 and "'Seasonal Staff'" in r.err, r.out + r.err
+    assert {p.name: p.read_text() for p in config.iterdir()} == before

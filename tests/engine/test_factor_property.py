@@ -24,7 +24,7 @@ from vitable_config.engine.factor import MAIN_FILE, description_size, factor_exp
 from vitable_config.engine.normalize import normalize_desired
 
 TIERS = ["EE", "ES", "EC", "EF", "Unspecified"]
-EMPLOYMENTS = ["full_time", "part_time", "Seasonal Staff", "1099-contractor"]
+EMPLOYMENTS = ["full_time", "part_time", "seasonal", "contractor_1099"]
 PRODUCTS = ["MEC", "VD", "VV", "MVP", "MEC_PLUS"]
 NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 

@@ -72,6 +72,7 @@ def write_export(
     """
     from vitable_config.config.schema import config_schema
 
+    check_exportable(plan_years)
     target = Path(directory)
     target.mkdir(parents=True, exist_ok=True)
     schema_path = target / SCHEMA_FILE
@@ -97,6 +98,32 @@ def write_export(
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
+
+
+def check_exportable(plan_years: list[DesiredPlanYear]) -> None:
+    """Refuse (before writing anything) live values the config language cannot say:
+    an employment name outside its identifier rule would make a config that does not
+    validate."""
+    from vitable_config.config.names import check_employment
+    from vitable_config.errors import Problem, UserError
+
+    problems: list[Problem] = []
+    for py in plan_years:
+        for employment in sorted({key[0] for key in py.contribution_classes}):
+            try:
+                check_employment(employment)
+            except ValueError as exc:
+                problems.append(
+                    Problem(
+                        f"live plan year {py.key}: {exc}",
+                        hint="rename the employment type in Vitable Connect, or leave this "
+                        "employer or product out with --employer / --product",
+                    )
+                )
+    if problems:
+        raise UserError(
+            "the live plan years cannot be written as config; nothing was written", problems
+        )
 
 
 def _to_desired(py: PlanYear, product_code: str, employer_name: str | None) -> DesiredPlanYear:

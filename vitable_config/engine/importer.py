@@ -272,6 +272,9 @@ def import_plan_years(
     """Add the live plan years that ``directory``'s config does not declare; return
     what was done with each. ``product_ids`` maps product codes to ``bprd_`` ids, so
     a config that names products by id matches live plan years (given as codes)."""
+    from vitable_config.engine.export import check_exportable
+
+    check_exportable(live_plan_years)
     target = Path(directory)
     code_of = {pid: code for code, pid in (product_ids or {}).items()}
     state = load_config([target])
@@ -303,6 +306,7 @@ def _import(
     edits: _Edits,
     outcomes: list[Imported],
 ) -> None:
+    product_ids = {code: pid for pid, code in code_of.items()}
     entries: dict[str, list[dict[str, Any]]] = {}
     names: dict[str, str | None] = {}
     remaining = dict(pending)
@@ -352,8 +356,12 @@ def _import(
                 else:
                     outcomes.append(Imported(live_py.key, "rollout", str(csv_path), p.rollout))
             state = load_config([target])
+        by_id = _spells_ids(state, employer_id)
         for live_py in mine.values():
-            entries.setdefault(employer_id, []).append(_explicit_entry(live_py))
+            entry = _explicit_entry(live_py)
+            if by_id and live_py.benefit_product in product_ids:
+                entry[_PRODUCT_KEY] = product_ids[live_py.benefit_product]
+            entries.setdefault(employer_id, []).append(entry)
             outcomes.append(Imported(live_py.key, "plan_year", ""))
     # Write overrides and plan years: into the file declaring the employer, or a new one.
     declaring = _declaring_files(target)
@@ -411,6 +419,19 @@ def _try_row(
 
 
 MODELINE = "# yaml-language-server: $schema="
+
+
+_PRODUCT_KEY = next(f.yaml_name for f in F.PLAN_YEAR_FIELDS if f.kind == "product")
+
+
+def _spells_ids(state: DesiredState, employer_id: str) -> bool:
+    """Whether new plan years for ``employer_id`` should name products by ``bprd_`` id
+    (as the employer's plan years already do, else as most of the config does): an
+    employer's products must all be written one way."""
+    own = [py.benefit_product for py in state.plan_years if py.employer_id == employer_id]
+    names = own or [py.benefit_product for py in state.plan_years]
+    ids = sum(1 for name in names if name.startswith("bprd_"))
+    return 2 * ids > len(names)
 
 
 def _schema_ref(target: Path) -> str | None:
