@@ -213,3 +213,20 @@ def test_a_live_name_the_config_cannot_say_is_refused_before_writing(sandbox, tm
     r = run_cli(["export", "--employer", "empr_acme", "--into", config, *api_args(sandbox)])
     assert r.code == 1 and "'Seasonal Staff'" in r.err, r.out + r.err
     assert {p.name: p.read_text() for p in config.iterdir()} == before
+
+
+def test_export_refuses_a_directory_holding_other_config(sandbox, write_config, tmp_path):
+    cfg = write_config([PY("empr_r001"), PY("empr_r002")])
+    assert run_cli(["apply", cfg, "--auto-approve", *api_args(sandbox)]).code == 0
+    out = tmp_path / "adopted"
+    args = ["--employer", "empr_r00*", *api_args(sandbox)]
+    assert run_cli(["export", "--flat", "-o", out, *args]).code == 0
+    before = {p.name: p.read_text() for p in out.iterdir()}
+    # Factored files beside the old flat ones would define every employer twice.
+    r = run_cli(["export", "-o", out, *args])
+    assert r.code == 1 and "empr_r001.yaml" in r.err and "nothing was written" in r.err, r.err
+    assert {p.name: p.read_text() for p in out.iterdir()} == before
+    # The same export again overwrites its own files.
+    again = run_cli(["export", "--flat", "-o", out, *args])
+    assert again.code == 0, again.err
+    assert {p.name: p.read_text() for p in out.iterdir()} == before

@@ -70,34 +70,59 @@ def write_export(
     (``config.schema.json``) and every YAML file's modeline points at it, so editors
     validate the exported files wherever the directory ends up.
     """
+    from vitable_config.config import dump_plan_years
     from vitable_config.config.schema import config_schema
+    from vitable_config.engine.factor import factor_export
 
     check_exportable(plan_years)
+    if flat:
+        by_employer: dict[str, list[DesiredPlanYear]] = defaultdict(list)
+        for py in plan_years:
+            by_employer[py.employer_id].append(py)
+        files = {
+            f"{employer_id}.yaml": dump_plan_years(by_employer[employer_id], SCHEMA_FILE)
+            for employer_id in sorted(by_employer)
+        }
+    else:
+        files = factor_export(plan_years, schema_ref=SCHEMA_FILE).files
     target = Path(directory)
+    _refuse_other_config(target, set(files))
     target.mkdir(parents=True, exist_ok=True)
     schema_path = target / SCHEMA_FILE
     schema_path.write_text(json.dumps(config_schema(), indent=2) + "\n", encoding="utf-8")
-    if not flat:
-        from vitable_config.engine.factor import factor_export
-
-        factored: list[Path] = [schema_path]
-        for name, text in factor_export(plan_years, schema_ref=SCHEMA_FILE).files.items():
-            path = target / name
-            path.write_text(text, encoding="utf-8")
-            factored.append(path)
-        return factored
-    from vitable_config.config import dump_plan_years
-
-    by_employer: dict[str, list[DesiredPlanYear]] = defaultdict(list)
-    for py in plan_years:
-        by_employer[py.employer_id].append(py)
     written: list[Path] = [schema_path]
-    for employer_id in sorted(by_employer):
-        path = target / f"{employer_id}.yaml"
-        text = dump_plan_years(by_employer[employer_id], schema_ref=SCHEMA_FILE)
+    for name, text in files.items():
+        path = target / name
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
+
+
+def _refuse_other_config(target: Path, names: set[str]) -> None:
+    """An export writes a whole config: config files already in ``target`` that it
+    would not overwrite would be loaded with it (an employer defined twice, a stale
+    override), so they are refused before anything is written."""
+    from vitable_config.errors import Problem, UserError
+
+    if not target.is_dir():
+        return
+    others = sorted(
+        p.name
+        for p in target.iterdir()
+        if p.suffix in (".yaml", ".yml", ".csv") and p.name not in names
+    )
+    if others:
+        shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+        raise UserError(
+            f"{target} already holds config files this export would not write; nothing was written",
+            [
+                Problem(
+                    f"{target}: {shown}",
+                    hint="export into an empty directory, remove the old files, or add one "
+                    "employer to an existing config with --employer ID --into DIR",
+                )
+            ],
+        )
 
 
 def check_exportable(plan_years: list[DesiredPlanYear]) -> None:
