@@ -7,14 +7,14 @@ import json
 from e2e_support import PY, api_args, run_cli, writes
 
 
-def test_export_round_trip(sandbox, write_config, tmp_path) -> None:
+def test_flat_export_round_trip(sandbox, write_config, tmp_path) -> None:
     cfg = write_config(
         [PY("empr_acme"), PY("empr_acme", "VD", ee=1200, er=2400), PY("empr_globex", er=50000)]
     )
     assert run_cli(["apply", cfg, "--auto-approve", *api_args(sandbox)]).code == 0
     n = len(writes(sandbox))
     out = tmp_path / "exported"
-    exported = run_cli(["export", "-o", out, *api_args(sandbox)])
+    exported = run_cli(["export", "--flat", "-o", out, *api_args(sandbox)])
     assert exported.code == 0, exported.err
     assert sorted(p.name for p in out.iterdir()) == [
         "config.schema.json",
@@ -41,13 +41,12 @@ def test_export_round_trip(sandbox, write_config, tmp_path) -> None:
     assert run_cli(["validate", out]).code == 0
 
 
-def test_export_scope(sandbox, write_config, tmp_path) -> None:
+def test_flat_export_scope(sandbox, write_config, tmp_path) -> None:
     cfg = write_config([PY("empr_acme"), PY("empr_acme", "VD"), PY("empr_r001")])
     assert run_cli(["apply", cfg, "--auto-approve", *api_args(sandbox)]).code == 0
     out = tmp_path / "acme-mec"
-    r = run_cli(
-        ["export", "--employer", "empr_a*", "--product", "MEC", "-o", out, *api_args(sandbox)]
-    )
+    args = ["export", "--flat", "--employer", "empr_a*", "--product", "MEC", "-o", out]
+    r = run_cli([*args, *api_args(sandbox)])
     assert r.code == 0, r.err
     assert sorted(p.name for p in out.iterdir()) == ["config.schema.json", "empr_acme.yaml"]
     text = (out / "empr_acme.yaml").read_text()

@@ -29,6 +29,20 @@ COMMAND_MODULES: dict[str, str] = {
     "sandbox": "vitable_config.cli.sandbox",
     "gitops": "vitable_config.gitops.cli",
 }
+# Each command's one-line help, so that `vitable-config --help` lists the commands
+# without importing them (pydantic, httpx, FastAPI...). A test keeps these equal to
+# the commands' own help.
+COMMAND_HELP: dict[str, str] = {
+    "validate": "Check config files: schema, layers, templates and dates.",
+    "render": "Print every plan year after layers are merged and templates rendered, "
+    "sorted by employer, product and coverage start (no API calls).",
+    "plan": "Compare the configuration in PATH... with the live API and show the changes.",
+    "apply": "Create and update plan years so the live API matches PATH...",
+    "show": "Show a saved plan (made with `plan --out FILE`) without applying it.",
+    "export": "Read live plan years and write them as config (templates, rollouts, CSVs).",
+    "sandbox": "Run a local sandbox of the Vitable Connect API (no account needed).",
+    "gitops": "Helpers for CI workflows: PR comment, comment lookup, check status.",
+}
 
 
 class LazyGroup(click.Group):
@@ -36,6 +50,19 @@ class LazyGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMAND_MODULES)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list, as click writes it, from :data:`COMMAND_HELP`."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            known = COMMAND_HELP.get(name)
+            command = click.Command(name, help=known) if known else self.get_command(ctx, name)
+            if command is not None:
+                rows.append((name, command.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         module = COMMAND_MODULES.get(cmd_name)

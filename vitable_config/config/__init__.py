@@ -8,6 +8,6 @@ No API calls happen here.
 """
 
 from vitable_config.config.build import load_config
-from vitable_config.config.output import dump_plan_years, render_state
+from vitable_config.config.output import dump_document, dump_plan_years, render_state
 
-__all__ = ["dump_plan_years", "load_config", "render_state"]
+__all__ = ["dump_document", "dump_plan_years", "load_config", "render_state"]

@@ -194,6 +194,9 @@ class _PlanYearBuilder:
         self.renderer = Renderer()
         self.defaults = flatten(combined.defaults, "defaults", None)
         self.planned: dict[PlanYearKey, _Pending] = {}
+        # The keys rollouts planned, per employer (for an override's hint; a scan of
+        # every planned key per employer plan year was quadratic in a flat config).
+        self.rollout_keys: dict[str, list[PlanYearKey]] = {}
         # Employers of rollouts whose template is unknown (see add_rollout).
         self.orphaned: set[str] = set()
         self.extra_files: list[str] = []
@@ -385,6 +388,7 @@ class _PlanYearBuilder:
                 )
                 continue
             overridden = set(employer_vars) | set(self.cli_vars)
+            self.rollout_keys.setdefault(target.employer_id, []).append(key)
             self.planned[key] = _Pending(
                 target.employer_id,
                 base,
@@ -468,8 +472,8 @@ class _PlanYearBuilder:
             pending.incomplete_is_secondary = employer_id in self.orphaned
             from_rollouts = [
                 f"{k.benefit_product} {k.coverage_start} (rollout {p.rollout})"
-                for k, p in self.planned.items()
-                if k.employer_id == employer_id and p.rollout
+                for k in self.rollout_keys.get(employer_id, ())
+                if (p := self.planned[k]).rollout
             ]
             if from_rollouts:
                 pending.hint = (

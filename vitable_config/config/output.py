@@ -21,6 +21,36 @@ class _NoAliasDumper(yaml.SafeDumper):
         return True
 
 
+class Quoted(str):
+    """A string written double-quoted (dollar amounts, expressions), so that no YAML
+    resolver can read it as anything but text."""
+
+    __slots__ = ()
+
+
+class Flow(dict[str, Any]):
+    """A mapping written on one line (``{start: 2027-01-01, end: 2027-12-31}``)."""
+
+
+class _CompactDumper(_NoAliasDumper):
+    """Block style for sections (sequences indented), :class:`Flow` mappings on one line."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def _represent_quoted(dumper: yaml.SafeDumper, data: Quoted) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(data), style='"')
+
+
+def _represent_flow(dumper: yaml.SafeDumper, data: Flow) -> yaml.MappingNode:
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=True)
+
+
+_CompactDumper.add_representer(Quoted, _represent_quoted)
+_CompactDumper.add_representer(Flow, _represent_flow)
+
+
 def _sorted(plan_years: list[DesiredPlanYear]) -> list[DesiredPlanYear]:
     return sorted(plan_years, key=lambda p: (p.employer_id, p.benefit_product, p.coverage_start))
 
@@ -114,3 +144,24 @@ def dump_plan_years(plan_years: list[DesiredPlanYear], schema_ref: str = DEFAULT
         width=100,
     )
     return f"# yaml-language-server: $schema={schema_ref}\n{body}"
+
+
+def dump_document(document: dict[str, Any], schema_ref: str | None = DEFAULT_SCHEMA_REF) -> str:
+    """A config document as YAML: sections in block style, :class:`Flow` mappings
+    (periods, classes) one per line, :class:`Quoted` strings (dollar amounts,
+    expressions) double-quoted, with the schema modeline first when ``schema_ref``
+    is given."""
+    body = yaml.dump(
+        document,
+        Dumper=_CompactDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=1000,
+    )
+    return f"# yaml-language-server: $schema={schema_ref}\n{body}" if schema_ref else body
+
+
+def dollars(cents: int) -> Quoted:
+    """``45000`` → ``"$450.00"``, written double-quoted."""
+    return Quoted(format_dollars(cents))

@@ -46,42 +46,77 @@ MAX_NODES = 1_000_000
 _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+# Where a node was written: a SourceLocation, or (as the loader stores it, to make
+# locations only when asked for) the parser's own mark of the node's start, which has
+# 0-based ``line`` and ``column``; :func:`_located` turns it into a SourceLocation.
+Where = Any
+
+
+def _located(file: str, where: Where) -> SourceLocation:
+    if where.__class__ is SourceLocation:
+        return where
+    return SourceLocation(file, where.line + 1, where.column + 1)
+
+
 class LocDict(dict[Any, Any]):
-    """A dict with the source location of itself, its keys and its values."""
+    """A dict with the source location of itself, its keys and its values.
 
-    __slots__ = ("key_locs", "loc", "value_locs")
+    Read the locations with :func:`key_location`, :func:`value_location` and
+    ``.loc``; they are made from the parser's marks on first use."""
 
-    def __init__(self, loc: SourceLocation | None = None) -> None:
+    __slots__ = ("_loc", "file", "key_locs", "value_locs")
+
+    def __init__(self, loc: Where | None = None, file: str = "") -> None:
         super().__init__()
-        self.loc = loc
-        self.key_locs: dict[Any, SourceLocation] = {}
-        self.value_locs: dict[Any, SourceLocation] = {}
+        self._loc = loc
+        self.file = file
+        self.key_locs: dict[Any, Where] = {}
+        self.value_locs: dict[Any, Where] = {}
+
+    @property
+    def loc(self) -> SourceLocation | None:
+        return None if self._loc is None else _located(self.file, self._loc)
+
+    @loc.setter
+    def loc(self, value: SourceLocation | None) -> None:
+        self._loc = value
 
 
 class LocList(list[Any]):
     """A list with the source location of itself and of each item."""
 
-    __slots__ = ("loc", "locs")
+    __slots__ = ("_loc", "file", "locs")
 
-    def __init__(self, loc: SourceLocation | None = None) -> None:
+    def __init__(self, loc: Where | None = None, file: str = "") -> None:
         super().__init__()
-        self.loc = loc
-        self.locs: list[SourceLocation] = []
+        self._loc = loc
+        self.file = file
+        self.locs: list[Where] = []
+
+    @property
+    def loc(self) -> SourceLocation | None:
+        return None if self._loc is None else _located(self.file, self._loc)
+
+    @loc.setter
+    def loc(self, value: SourceLocation | None) -> None:
+        self._loc = value
 
 
 def key_location(data: object, key: Any) -> SourceLocation | None:
     if isinstance(data, LocDict):
-        return data.key_locs.get(key, data.loc)
+        where = data.key_locs.get(key)
+        return data.loc if where is None else _located(data.file, where)
     return None
 
 
 def value_location(data: object, key: Any) -> SourceLocation | None:
     """Where ``data[key]`` was written (falls back to the container)."""
     if isinstance(data, LocDict):
-        return data.value_locs.get(key, data.loc)
+        where = data.value_locs.get(key)
+        return data.loc if where is None else _located(data.file, where)
     if isinstance(data, LocList):
         if isinstance(key, int) and 0 <= key < len(data.locs):
-            return data.locs[key]
+            return _located(data.file, data.locs[key])
         return data.loc
     return None
 
@@ -90,11 +125,36 @@ def container_location(data: object) -> SourceLocation | None:
     return data.loc if isinstance(data, LocDict | LocList) else None
 
 
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_MERGE = "tag:yaml.org,2002:merge"
+# Tags of plain scalar texts already resolved (bounded: texts up to 100 characters,
+# at most this many of them).
+_RESOLVED: dict[str, str] = {}
+_RESOLVED_MAX = 50_000
+
+
 class _LocatingLoader(_BaseLoader):  # type: ignore[misc]
     def __init__(self, stream: str, filename: str) -> None:
         super().__init__(stream)
         self.filename = filename
         self.problems: list[Problem] = []
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        """The tag of a node without a tag: PyYAML's rule (the YAML 1.2 resolvers
+        below), with the answer for each plain scalar text remembered, since the C
+        parser asks once per node and a config repeats the same texts all over."""
+        if kind is ScalarNode:
+            if not implicit[0]:
+                return _STR  # quoted or '!': text (no path resolvers are registered)
+            tag = _RESOLVED.get(value)
+            if tag is None:
+                tag = str(super().resolve(kind, value, implicit))
+                if len(_RESOLVED) < _RESOLVED_MAX and len(value) <= 100:
+                    _RESOLVED[value] = tag
+            return tag
+        return _MAP if kind is MappingNode else _SEQ
 
     def loc(self, node: Node) -> SourceLocation:
         mark = node.start_mark
@@ -103,7 +163,7 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[misc]
     def construct_located_mapping(self, node: MappingNode) -> LocDict:
         own_keys = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
         self.flatten_mapping(node)
-        result = LocDict(self.loc(node))
+        result = LocDict(self.loc(node), self.filename)
         own_seen: dict[Any, SourceLocation] = {}
         for key_node, value_node in node.value:
             key = self.construct_object(key_node, deep=True)
@@ -136,7 +196,7 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[misc]
         return result
 
     def construct_located_sequence(self, node: SequenceNode) -> LocList:
-        result = LocList(self.loc(node))
+        result = LocList(self.loc(node), self.filename)
         for child in node.value:
             result.append(self.construct_object(child, deep=True))
             result.locs.append(self.loc(child))
@@ -224,6 +284,117 @@ _LocatingLoader.add_constructor(
 )
 _LocatingLoader.add_constructor("tag:yaml.org,2002:map", _LocatingLoader.construct_located_mapping)
 _LocatingLoader.add_constructor("tag:yaml.org,2002:seq", _LocatingLoader.construct_located_sequence)
+# resolve() above relies on this: no path-based resolvers.
+assert not getattr(_LocatingLoader, "yaml_path_resolvers", None)
+
+
+# Scalar tags whose constructor takes the node and returns the value (no generator).
+_PLAIN_SCALARS = (
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:timestamp",
+)
+
+
+def _too_large(filename: str) -> UserError:
+    return UserError.from_problems(
+        [
+            Problem(
+                f"document too large: more than {MAX_NODES:,} values once aliases are "
+                "expanded (an alias bomb?)",
+                SourceLocation(filename, 1),
+                hint="use fewer anchors/aliases (&name / *name) or split the file",
+            )
+        ]
+    )
+
+
+def _build(loader: _LocatingLoader, root: Node) -> Any:
+    """The document's values in one pass over the composed nodes: the same result as
+    ``loader.construct_document`` (located mappings and sequences, YAML 1.2 scalars,
+    the same problems), without PyYAML's per-node construction machinery, and with
+    each location kept as the parser's mark until it is asked for.
+
+    Mappings with a merge key (``<<``) and nodes of any other tag are built by the
+    loader itself, so merges, unknown tags and their errors behave exactly as there.
+    Counts the values built and stops past :data:`MAX_NODES`.
+    """
+    filename = loader.filename
+    problems = loader.problems
+    constructors = loader.yaml_constructors
+    scalars = {tag: constructors[tag] for tag in _PLAIN_SCALARS if tag in constructors}
+    built = 0
+
+    def value(node: Node) -> Any:
+        nonlocal built
+        built += 1
+        if built > MAX_NODES:
+            raise _too_large(filename)
+        cls = node.__class__
+        tag = node.tag
+        if cls is ScalarNode:
+            if tag == _STR:
+                return node.value
+            constructor = scalars.get(tag)
+            if constructor is not None:
+                return constructor(loader, node)
+        elif cls is MappingNode and tag == _MAP:
+            pairs = node.value
+            if any(k.tag == _MERGE for k, _ in pairs):
+                return loader.construct_object(node, deep=True)
+            result = LocDict(node.start_mark, filename)
+            key_locs, value_locs = result.key_locs, result.value_locs
+            built += 2 * len(pairs)
+            if built > MAX_NODES:
+                raise _too_large(filename)
+            for key_node, value_node in pairs:
+                # Plain text keys and values (most of them) without a call each.
+                if key_node.__class__ is ScalarNode and key_node.tag == _STR:
+                    key = key_node.value
+                else:
+                    built -= 1
+                    key = value(key_node)
+                try:
+                    seen = key in result
+                except TypeError:
+                    problems.append(
+                        Problem(
+                            "a mapping key must be a plain value, not a list or mapping",
+                            _located(filename, key_node.start_mark),
+                            hint="quote the key or restructure the mapping",
+                        )
+                    )
+                    continue
+                if seen:
+                    first = _located(filename, key_locs[key])
+                    problems.append(
+                        Problem(
+                            f"duplicate key {key!r} (first defined at {first})",
+                            _located(filename, key_node.start_mark),
+                            hint="each key may appear once per mapping; remove or merge one",
+                        )
+                    )
+                    continue
+                if value_node.__class__ is ScalarNode and value_node.tag == _STR:
+                    result[key] = value_node.value
+                else:
+                    built -= 1
+                    result[key] = value(value_node)
+                key_locs[key] = key_node.start_mark
+                value_locs[key] = value_node.start_mark
+            return result
+        elif cls is SequenceNode and tag == _SEQ:
+            items = LocList(node.start_mark, filename)
+            locs = items.locs
+            for child in node.value:
+                items.append(value(child))
+                locs.append(child.start_mark)
+            return items
+        return loader.construct_object(node, deep=True)
+
+    return value(root)
 
 
 def _expanded_size(root: Node, filename: str) -> None:
@@ -265,16 +436,7 @@ def _expanded_size(root: Node, filename: str) -> None:
 
     total = size(root)
     if total > MAX_NODES:
-        raise UserError.from_problems(
-            [
-                Problem(
-                    f"document too large: more than {MAX_NODES:,} values once aliases are "
-                    "expanded (an alias bomb?)",
-                    SourceLocation(filename, 1),
-                    hint="use fewer anchors/aliases (&name / *name) or split the file",
-                )
-            ]
-        )
+        raise _too_large(filename)
 
 
 def parse_yaml(text: str, display: str) -> Any:
@@ -283,9 +445,10 @@ def parse_yaml(text: str, display: str) -> Any:
     try:
         node = loader.get_single_node()
         if node is None:
-            return LocDict(SourceLocation(display, 1))
-        _expanded_size(node, display)
-        data = loader.construct_document(node)
+            return LocDict(SourceLocation(display, 1), display)
+        if "&" in text:  # anchors, so maybe aliases: refuse bombs and cycles first
+            _expanded_size(node, display)
+        data = _build(loader, node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = SourceLocation(display, mark.line + 1, mark.column + 1) if mark else None

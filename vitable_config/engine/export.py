@@ -4,8 +4,10 @@
 in scope (bulk lists, pages of 100) and turns each into a
 :class:`~vitable_config.desired.DesiredPlanYear` (product written as its code,
 no ``status``, so a plan never tries to move it); ``write_export`` writes one
-config file per employer (``DIR/empr_acme.yaml``) with the config package's
-``dump_plan_years``. Planning the exported directory right away shows no changes.
+factored config (:mod:`vitable_config.engine.factor`: templates, rollouts over a
+CSV, variables, overrides) or, with ``flat=True``, one config file per employer
+(``DIR/empr_acme.yaml``, the config package's ``dump_plan_years``). Planning the
+exported directory right away shows no changes.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from vitable_config.api.models import PlanYear
 from vitable_config.desired import DesiredClass, DesiredPlanYear
 from vitable_config.domain import fields as F
+from vitable_config.engine.factor import SCHEMA_FILE
 from vitable_config.engine.ports import VitableApi
 from vitable_config.engine.scope import Scope
 
@@ -55,33 +58,97 @@ async def export_live(client: VitableApi, *, scope: Scope | None = None) -> list
     return out
 
 
-SCHEMA_FILE = "config.schema.json"
+def write_export(
+    plan_years: list[DesiredPlanYear], directory: str | Path, *, flat: bool = False
+) -> list[Path]:
+    """Write the plan years as config into ``directory``; return the paths written.
 
-
-def write_export(plan_years: list[DesiredPlanYear], directory: str | Path) -> list[Path]:
-    """Write one config file per employer into ``directory``; return the paths written.
-
-    The config JSON Schema is written beside them (``config.schema.json``) and every
-    file's modeline points at it, so editors validate the exported files wherever the
-    directory ends up.
+    Factored (the default: ``vitable.yaml`` with templates and rollouts, CSVs of
+    employers and variables, one file per employer with overrides or explicit plan
+    years, named by a slug of the employer's name) or ``flat`` (one file per
+    employer, named by id). The config JSON Schema is written beside them
+    (``config.schema.json``) and every YAML file's modeline points at it, so editors
+    validate the exported files wherever the directory ends up.
     """
     from vitable_config.config import dump_plan_years
     from vitable_config.config.schema import config_schema
+    from vitable_config.engine.factor import factor_export
 
+    check_exportable(plan_years)
+    if flat:
+        by_employer: dict[str, list[DesiredPlanYear]] = defaultdict(list)
+        for py in plan_years:
+            by_employer[py.employer_id].append(py)
+        files = {
+            f"{employer_id}.yaml": dump_plan_years(by_employer[employer_id], SCHEMA_FILE)
+            for employer_id in sorted(by_employer)
+        }
+    else:
+        files = factor_export(plan_years, schema_ref=SCHEMA_FILE).files
     target = Path(directory)
+    _refuse_other_config(target, set(files))
     target.mkdir(parents=True, exist_ok=True)
     schema_path = target / SCHEMA_FILE
     schema_path.write_text(json.dumps(config_schema(), indent=2) + "\n", encoding="utf-8")
-    by_employer: dict[str, list[DesiredPlanYear]] = defaultdict(list)
-    for py in plan_years:
-        by_employer[py.employer_id].append(py)
-    written: list[Path] = []
-    for employer_id in sorted(by_employer):
-        path = target / f"{employer_id}.yaml"
-        text = dump_plan_years(by_employer[employer_id], schema_ref=SCHEMA_FILE)
+    written: list[Path] = [schema_path]
+    for name, text in files.items():
+        path = target / name
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
+
+
+def _refuse_other_config(target: Path, names: set[str]) -> None:
+    """An export writes a whole config: config files already in ``target`` that it
+    would not overwrite would be loaded with it (an employer defined twice, a stale
+    override), so they are refused before anything is written."""
+    from vitable_config.errors import Problem, UserError
+
+    if not target.is_dir():
+        return
+    others = sorted(
+        p.name
+        for p in target.iterdir()
+        if p.suffix in (".yaml", ".yml", ".csv") and p.name not in names
+    )
+    if others:
+        shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+        raise UserError(
+            f"{target} already holds config files this export would not write; nothing was written",
+            [
+                Problem(
+                    f"{target}: {shown}",
+                    hint="export into an empty directory, remove the old files, or add one "
+                    "employer to an existing config with --employer ID --into DIR",
+                )
+            ],
+        )
+
+
+def check_exportable(plan_years: list[DesiredPlanYear]) -> None:
+    """Refuse (before writing anything) live values the config language cannot say:
+    an employment name outside its identifier rule would make a config that does not
+    validate."""
+    from vitable_config.config.names import check_employment
+    from vitable_config.errors import Problem, UserError
+
+    problems: list[Problem] = []
+    for py in plan_years:
+        for employment in sorted({key[0] for key in py.contribution_classes}):
+            try:
+                check_employment(employment)
+            except ValueError as exc:
+                problems.append(
+                    Problem(
+                        f"live plan year {py.key}: {exc}",
+                        hint="rename the employment type in Vitable Connect, or leave this "
+                        "employer or product out with --employer / --product",
+                    )
+                )
+    if problems:
+        raise UserError(
+            "the live plan years cannot be written as config; nothing was written", problems
+        )
 
 
 def _to_desired(py: PlanYear, product_code: str, employer_name: str | None) -> DesiredPlanYear:
