@@ -19,14 +19,15 @@ and formatting differences (date objects vs strings, class order, ``5`` vs
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
+from operator import attrgetter
 from typing import Any
 
 from vitable_config.api.models import PlanYear
 from vitable_config.desired import DesiredClass, DesiredPlanYear
 from vitable_config.domain import fields as F
-from vitable_config.domain.vocabulary import class_sort_key
+from vitable_config.domain.vocabulary import TIER_ORDER
 
 Normalized = dict[str, Any]
 
@@ -50,18 +51,38 @@ def cents(value: Any) -> int:
     return number
 
 
-def _scalar(f: F.PlanYearField, value: Any) -> Any:
-    return iso_date(value) if f.kind == "date" else value
+# Precomputed from the field table (this runs for every plan year of large estates):
+# (canonical name, response attribute, is a date, optional) of each compared field.
+_COMPARED = tuple((f.name, f.response_name, f.kind == "date", f.optional) for f in F.COMPARED)
+_AMOUNT_NAMES = tuple(f.name for f in F.CLASS_FIELDS)
+_class_key = attrgetter(F.EMPLOYMENT, F.TIER)
+
+
+def _compile_amounts() -> Callable[[Any], dict[str, int]]:
+    """``cls -> {<amount name>: cls.<amount name>, ...}`` for the table's class fields,
+    compiled once (as dataclasses does): this runs for every class of every plan year."""
+    body = ", ".join(f"{name!r}: cls.{name}" for name in _AMOUNT_NAMES)
+    namespace: dict[str, Any] = {}
+    exec(f"def amounts(cls):\n    return {{{body}}}\n", namespace)
+    compiled: Callable[[Any], dict[str, int]] = namespace["amounts"]
+    return compiled
+
+
+_class_amounts = _compile_amounts()
+
+
+def _class_order(cls: Any) -> tuple[str, int, str]:
+    employment, tier = _class_key(cls)
+    return (employment, TIER_ORDER.get(tier, 99), tier)
 
 
 def _classes(items: Iterable[Any], *, check: bool) -> dict[str, dict[str, dict[str, int]]]:
     """Class objects (desired or live) grouped employment -> tier -> amounts, in order.
     ``check``: make sure each amount is whole cents (live ones already are: pydantic)."""
     out: dict[str, dict[str, dict[str, int]]] = {}
-    names = [f.name for f in F.CLASS_FIELDS]
-    for cls in sorted(items, key=lambda c: class_sort_key(*F.class_key(c))):
-        employment, tier = F.class_key(cls)
-        amounts = {name: getattr(cls, name) for name in names}
+    for cls in sorted(items, key=_class_order):
+        employment, tier = _class_key(cls)
+        amounts = _class_amounts(cls)
         if check:
             amounts = {name: cents(value) for name, value in amounts.items()}
         out.setdefault(employment, {})[tier] = amounts
@@ -76,10 +97,12 @@ def normalize_desired_classes(
 
 def normalize_desired(plan_year: DesiredPlanYear) -> Normalized:
     """The declared fields of a desired plan year in the canonical shape."""
-    result: Normalized = {
-        name: _scalar(F.BY_NAME[name], value)
-        for name, value in F.desired_values(plan_year, F.COMPARED)
-    }
+    result: Normalized = {}
+    for name, _response, is_date, optional in _COMPARED:
+        value = getattr(plan_year, name)
+        if value is None and optional:
+            continue
+        result[name] = iso_date(value) if is_date else value
     result[CLASSES] = _classes(plan_year.contribution_classes.values(), check=True)
     return result
 
@@ -87,10 +110,11 @@ def normalize_desired(plan_year: DesiredPlanYear) -> Normalized:
 def normalize_live(plan_year: PlanYear, *, include_status: bool) -> Normalized:
     """The same fields read from a live plan year (through each field's response name).
     Optional fields (status) are included only when the desired side declares them."""
-    result: Normalized = {
-        f.name: _scalar(f, F.live_value(plan_year, f))
-        for f in F.COMPARED
-        if include_status or not f.optional
-    }
+    result: Normalized = {}
+    for name, response, is_date, optional in _COMPARED:
+        if optional and not include_status:
+            continue
+        value = getattr(plan_year, response)
+        result[name] = value.isoformat() if is_date else value
     result[CLASSES] = _classes(plan_year.contribution_classes, check=False)
     return result
