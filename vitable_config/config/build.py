@@ -4,29 +4,34 @@ Precedence, lowest first, merged key by key: ``defaults`` → template →
 rollout → employer override. Variables, lowest first: global ``variables`` →
 rollout ``variables`` → per-employer target columns/variables → employer
 ``variables`` → variables passed by the caller (``--var``/``--var-file``).
+
+Three steps, three modules: :mod:`.combine` (documents → sections), this module
+(rollouts and employer overrides layered into pending plan years) and :mod:`.finish`
+(render, parse, check).
 """
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import date
 from pathlib import Path
 from typing import Any
 
+from vitable_config.config.combine import _combine, _Combined
+from vitable_config.config.finish import (
+    _FAILED,
+    _KEY_PRODUCT,
+    _KEY_START,
+    PlanYearFinisher,
+    _Pending,
+)
 from vitable_config.config.identity_checks import check_product_identity
-from vitable_config.config.jinja import Renderer, TemplateFailure
+from vitable_config.config.jinja import Renderer
 from vitable_config.config.layers import (
-    _UNSET,
     Entry,
-    Fragment,
     flatten,
     merge,
     merge_into,
-    yaml_name,
 )
-from vitable_config.config.models import check_product, check_status
 from vitable_config.config.problems import ProblemList
 from vitable_config.config.schema_errors import suggest
 from vitable_config.config.sources import Document, load_documents
@@ -36,157 +41,18 @@ from vitable_config.config.targets import (
     list_targets,
     read_csv_targets,
 )
-from vitable_config.config.values import is_template, parse_cents, parse_date
-from vitable_config.config.yaml_loader import LocDict, key_location, value_location
+from vitable_config.config.yaml_loader import LocDict, value_location
 from vitable_config.desired import (
-    DesiredClass,
     DesiredPlanYear,
     DesiredState,
     FieldPath,
     PlanYearKey,
-    Source,
 )
-from vitable_config.domain import fields as F
 from vitable_config.errors import Problem, SourceLocation, UserError
 from vitable_config.policy.load import load_policies
-from vitable_config.policy.model import ALLOW, Allowance
-
-_FAILED: Any = object()
-_KEY_PRODUCT, _KEY_START = (f for f in F.PLAN_YEAR_FIELDS if f.in_key)
 
 
-@dataclass(slots=True)
-class _Template:
-    name: str
-    raw: LocDict
-    fragment: Fragment
-    location: SourceLocation | None
-
-
-@dataclass(slots=True)
-class _Pending:
-    """A plan year whose layers are merged but not yet rendered."""
-
-    employer_id: str
-    entries: dict[FieldPath, Entry]
-    variables: dict[str, Any]
-    location: SourceLocation | None
-    context: str
-    employer_name: str | None = None
-    template: str | None = None
-    rollout: str | None = None
-    overridden_at: SourceLocation | None = None
-    hint: str | None = None  # shown when fields are missing
-    # Where a variable's value was written when that is a CSV cell (file:ROW:COL), so a
-    # bad cell is reported at the cell rather than at the expression that used it.
-    variable_cells: dict[str, SourceLocation] = field(default_factory=dict)
-    # Missing fields here follow from an earlier root cause (the rollout this plan year
-    # overrides has an unknown template): not reported again.
-    incomplete_is_secondary: bool = False
-
-
-@dataclass(slots=True)
-class _Combined:
-    variables: dict[str, Any] = field(default_factory=dict)
-    variable_locs: dict[str, SourceLocation | None] = field(default_factory=dict)
-    defaults: LocDict | None = None
-    defaults_loc: SourceLocation | None = None
-    templates: dict[str, _Template] = field(default_factory=dict)
-    rollouts: list[tuple[LocDict, Document]] = field(default_factory=list)
-    employers: dict[str, tuple[LocDict, SourceLocation | None]] = field(default_factory=dict)
-
-
-def _combine(docs: list[Document], problems: ProblemList) -> _Combined:
-    out = _Combined()
-    rollout_names: dict[str, SourceLocation | None] = {}
-
-    def duplicate(what: str, name: str, here: SourceLocation | None, first: Any) -> None:
-        problems.add(
-            Problem(
-                f"{what} {name!r} is defined twice (also at {first})",
-                here,
-                hint=f"each {what} may be defined once across all files; rename or remove one",
-            )
-        )
-
-    for doc in docs:
-        data = doc.data
-        variables = data.get("variables") or {}
-        for name, value in variables.items():
-            here = key_location(variables, name)
-            if name in out.variables:
-                duplicate("variable", name, here, out.variable_locs[name])
-            out.variables[name] = value
-            out.variable_locs[name] = here
-        if data.get("defaults") is not None:
-            here = key_location(data, "defaults")
-            if out.defaults is not None:
-                duplicate("section", "defaults", here, out.defaults_loc)
-            else:
-                out.defaults, out.defaults_loc = data["defaults"], here
-        templates = data.get("templates") or {}
-        for name, raw in templates.items():
-            here = key_location(templates, name)
-            if name in out.templates:
-                duplicate("template", name, here, out.templates[name].location)
-                continue
-            out.templates[name] = _Template(name, raw, flatten(raw, "template", name), here)
-        for index, raw in enumerate(data.get("rollouts") or []):
-            here = value_location(data["rollouts"], index)
-            name = raw["name"]
-            if name in rollout_names:
-                duplicate("rollout", name, here, rollout_names[name])
-                continue
-            rollout_names[name] = here
-            out.rollouts.append((raw, doc))
-        employers = data.get("employers") or {}
-        for employer_id, raw in employers.items():
-            here = key_location(employers, employer_id)
-            if employer_id in out.employers:
-                duplicate("employer", employer_id, here, out.employers[employer_id][1])
-                continue
-            out.employers[employer_id] = (raw or LocDict(here), here)
-    return out
-
-
-def _convert_product(value: Any, rendered: bool) -> str:
-    text = check_product(value)
-    if rendered and is_template(text):
-        raise ValueError(f"rendered value still contains a template: {text!r}")
-    return text
-
-
-def _convert_status(value: Any, rendered: bool) -> str:
-    return check_status(value)
-
-
-def _convert_date(value: Any, rendered: bool) -> date:
-    return parse_date(value)
-
-
-def _convert_cents(value: Any, rendered: bool) -> int:
-    return parse_cents(value, rendered=rendered)
-
-
-# The parser of each kind of field in the field table (literal and Jinja-rendered values
-# alike); every contribution-class field is cents.
-_PARSERS: dict[str, Callable[[Any, bool], Any]] = {
-    "product": _convert_product,
-    "date": _convert_date,
-    "status": _convert_status,
-}
-_PARSER_BY_FIELD: dict[str, Callable[[Any, bool], Any]] = {
-    f.name: _PARSERS[f.kind] for f in F.PLAN_YEAR_FIELDS if f.kind in _PARSERS
-}
-
-
-def _converter(path: FieldPath) -> Callable[[Any, bool], Any]:
-    if path[0] == F.CLASSES:
-        return _convert_cents
-    return _PARSER_BY_FIELD[path[0]]
-
-
-class _PlanYearBuilder:
+class _PlanYearBuilder(PlanYearFinisher):
     def __init__(self, combined: _Combined, cli_vars: dict[str, Any], problems: ProblemList):
         self.c = combined
         self.cli_vars = cli_vars
@@ -200,60 +66,6 @@ class _PlanYearBuilder:
         # Employers of rollouts whose template is unknown (see add_rollout).
         self.orphaned: set[str] = set()
         self.extra_files: list[str] = []
-
-    # -- values -------------------------------------------------------------
-
-    def value(
-        self,
-        path: FieldPath,
-        entry: Entry,
-        variables: dict[str, Any],
-        context: str,
-        cells: dict[str, SourceLocation] | None = None,
-    ) -> Any:
-        if entry.parsed is not _UNSET:
-            return entry.parsed
-        raw = entry.value
-        convert = _converter(path)
-        where = entry.source.location
-        if is_template(raw):
-            try:
-                rendered = self.renderer.render(raw, variables)
-            except TemplateFailure as exc:
-                self.problems.add(
-                    Problem(f"{yaml_name(path)}: {exc.message}", where, context, exc.hint)
-                )
-                return _FAILED
-            try:
-                return convert(rendered, True)
-            except ValueError as exc:
-                names = self.renderer.variables_of(raw)
-                cell = cells.get(names[0]) if cells and len(names) == 1 else None
-                if cell is not None:  # the value is one CSV cell: report it there
-                    self.problems.add(
-                        Problem(
-                            f"{names[0]}: {exc} (used for {yaml_name(path)} at {where})",
-                            cell,
-                            context,
-                            "fix the cell in the CSV file",
-                        )
-                    )
-                    return _FAILED
-                self.problems.add(
-                    Problem(
-                        f"{yaml_name(path)}: {exc} (rendered from {raw!r})",
-                        where,
-                        context,
-                        "check the expression and the variables it uses",
-                    )
-                )
-                return _FAILED
-        try:
-            entry.parsed = convert(raw, False)
-        except ValueError as exc:  # already caught by the schema; kept as a safety net
-            self.problems.add(Problem(f"{yaml_name(path)}: {exc}", where, context))
-            entry.parsed = _FAILED
-        return entry.parsed
 
     def key_of(
         self,
@@ -481,141 +293,6 @@ class _PlanYearBuilder:
                     f"coverage.start exactly; {employer_id} has: {', '.join(from_rollouts)}"
                 )
             self.planned[key] = pending
-
-    # -- finish ---------------------------------------------------------------
-
-    def finish(self, pending: _Pending) -> DesiredPlanYear | None:
-        values: dict[str, Any] = {}
-        classes: dict[tuple[str, str], dict[str, Any]] = {}
-        failed = False
-        variables, context = pending.variables, pending.context
-        allow: dict[str, Allowance] = {}
-        for path, entry in pending.entries.items():
-            if path[0] == ALLOW:
-                allow[path[1]] = Allowance(path[1], entry.value, entry.source)
-                continue
-            value = entry.parsed  # the fast path: a literal already converted
-            if value is _UNSET:
-                value = self.value(path, entry, variables, context, pending.variable_cells)
-            if value is _FAILED:
-                failed = True
-            if path[0] == F.CLASSES:
-                classes.setdefault((path[1], path[2]), {})[path[3]] = value
-            else:
-                values[path[0]] = value
-        missing = [
-            f.yaml_name for f in F.REQUIRED if not f.in_key and f.path not in pending.entries
-        ]
-        if pending.incomplete_is_secondary and (
-            missing or any(len(a) < len(F.CLASS_FIELDS) for a in classes.values())
-        ):
-            return None  # follows from the rollout's unknown template, reported once there
-        if missing:
-            self.problems.add(
-                Problem(
-                    f"plan year has no {', '.join(missing)}",
-                    pending.location,
-                    pending.context,
-                    pending.hint or "set it in the plan year, its template or `defaults:`",
-                )
-            )
-            failed = True
-        if not classes and not failed:
-            self.problems.add(
-                Problem(
-                    "plan year has no contribution classes",
-                    pending.location,
-                    pending.context,
-                    "add contribution_classes: {full_time: {EE: {employee: ..., employer: ...}}}",
-                )
-            )
-            failed = True
-        built: dict[tuple[str, str], DesiredClass] = {}
-        for (employment, tier), amounts in classes.items():
-            absent = [f for f in F.CLASS_FIELDS if f.name not in amounts]
-            if not absent:
-                built[(employment, tier)] = DesiredClass(employment, tier, **amounts)
-                continue
-            present = next(f for f in F.CLASS_FIELDS if f.name in amounts)
-            entry = pending.entries[(F.CLASSES, employment, tier, present.name)]
-            self.problems.add(
-                Problem(
-                    f"contribution class {employment}/{tier} has no "
-                    f"{absent[0].yaml_key} contribution",
-                    entry.source.location,
-                    pending.context,
-                    f"set {F.CLASSES}.{employment}.{tier}.{absent[0].yaml_key}",
-                )
-            )
-            failed = True
-        if failed:
-            return None
-        if not self._dates_ok(pending, values):
-            return None
-        return DesiredPlanYear(
-            employer_id=pending.employer_id,
-            **values,
-            contribution_classes=built,
-            provenance={
-                path: self.source_of(entry)
-                for path, entry in pending.entries.items()
-                if path[0] != ALLOW
-            },
-            location=pending.location,
-            template=pending.template,
-            rollout=pending.rollout,
-            employer_name=pending.employer_name,
-            allow=allow,
-        )
-
-    def source_of(self, entry: Entry) -> Source:
-        """The entry's layer, plus the variables its expression read (if it is one)."""
-        if not is_template(entry.value):
-            return entry.source
-        names = self.renderer.variables_of(entry.value)
-        return replace(entry.source, variables=names) if names else entry.source
-
-    def _dates_ok(self, pending: _Pending, v: dict[str, Any]) -> bool:
-        ok = True
-        for first, second, strict in F.DATE_ORDER:
-            words = "before" if strict else "on or before"
-            a, b = v[first], v[second]
-            if a > b or (strict and a == b):
-                blame = pending.entries[(second,)].source
-                self.problems.add(
-                    Problem(
-                        f"{yaml_name((first,))} ({a}) must be {words} {yaml_name((second,))} ({b})",
-                        blame.location,
-                        pending.context,
-                        "dates must satisfy open_enrollment.start ≤ open_enrollment.end ≤ "
-                        "coverage.start < coverage.end",
-                    )
-                )
-                ok = False
-        return ok
-
-    def check_overlaps(self, plan_years: list[DesiredPlanYear]) -> None:
-        by_product: dict[tuple[str, str], list[DesiredPlanYear]] = {}
-        for py in plan_years:
-            by_product.setdefault((py.employer_id, py.benefit_product), []).append(py)
-        for (employer_id, product), items in by_product.items():
-            items.sort(key=lambda p: p.coverage_start)
-            prev = items[0]
-            for nxt in items[1:]:
-                if nxt.coverage_start <= prev.coverage_end:
-                    self.problems.add(
-                        Problem(
-                            f"coverage {nxt.coverage_start}..{nxt.coverage_end} overlaps "
-                            f"{prev.coverage_start}..{prev.coverage_end} (declared at "
-                            f"{prev.location}) for the same employer and product",
-                            nxt.location,
-                            f"employer {employer_id}, product {product}",
-                            "coverage periods of one product must not overlap; end the earlier "
-                            "one before the later one starts",
-                        )
-                    )
-                if nxt.coverage_end > prev.coverage_end:
-                    prev = nxt
 
 
 def load_config(
