@@ -14,7 +14,8 @@ from pathlib import Path
 from unittest import SkipTest
 
 import pytest
-from docs_sybil import make_sybil, prepare_namespace
+
+from tests.docs.docs_sybil import make_sybil, prepare_namespace
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DOCS_TODAY = "2026-12-20"

@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
-from e2e_support import PY, config_yaml
+
+from tests.e2e.e2e_support import PY, config_yaml
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from e2e_support import PY, api_args, run_cli
+from tests.e2e.e2e_support import PY, api_args, run_cli
 
 
 def test_lock_warnings_follow_the_api_clock_not_the_local_one(sandbox, write_config) -> None:

@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 import jsonschema
-from e2e_support import PY, REPO, api_args, live_plan_years, run_cli, writes
+
+from tests.e2e.e2e_support import PY, REPO, api_args, live_plan_years, run_cli, writes
 
 SCHEMA = json.loads((REPO / "schemas" / "apply.schema.json").read_text(encoding="utf-8"))
 

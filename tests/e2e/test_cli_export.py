@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from e2e_support import PY, api_args, run_cli, writes
+from tests.e2e.e2e_support import PY, api_args, run_cli, writes
 
 
 def test_flat_export_round_trip(sandbox, write_config, tmp_path) -> None:

@@ -8,7 +8,7 @@ import re
 import shutil
 from pathlib import Path
 
-from e2e_support import PY, REPO, api_args, run_cli, writes
+from tests.e2e.e2e_support import PY, REPO, api_args, run_cli, writes
 
 NO_CHANGES = {"create": 0, "update": 0, "blocked": 0}
 # The examples move with the calendar: read their plan year instead of spelling it.

@@ -10,8 +10,8 @@ import re
 from collections import Counter
 
 import pytest
-from e2e_support import PY, api_args, live_plan_years, run_cli
 
+from tests.e2e.e2e_support import PY, api_args, live_plan_years, run_cli
 from vitable_config.sandbox import FaultSettings
 
 EMPLOYERS = [f"empr_r{i:03d}" for i in range(1, 21)]

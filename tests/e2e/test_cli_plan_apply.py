@@ -8,7 +8,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from e2e_support import (
+
+from tests.e2e.e2e_support import (
     ANSI,
     PY,
     REPO,

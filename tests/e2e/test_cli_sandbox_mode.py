@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from e2e_support import REPO, run_cli
+from tests.e2e.e2e_support import REPO, run_cli
 
 QUICKSTART = REPO / "examples" / "quickstart"
 

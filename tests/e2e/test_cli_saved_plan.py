@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from e2e_support import PY, api_args, live_plan_years, put_plan_year, run_cli, writes
+from tests.e2e.e2e_support import PY, api_args, live_plan_years, put_plan_year, run_cli, writes
 
 
 def acme(er: int = 40000) -> list[PY]:

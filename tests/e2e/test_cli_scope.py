@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from e2e_support import PY, api_args, keys_of, live_plan_years, run_cli, writes
+
+from tests.e2e.e2e_support import PY, api_args, keys_of, live_plan_years, run_cli, writes
 
 EMPLOYERS = [f"empr_r{i:03d}" for i in range(1, 13)]
 

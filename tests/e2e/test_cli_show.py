@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import jsonschema
-from e2e_support import PY, REPO, api_args, run_cli
+
+from tests.e2e.e2e_support import PY, REPO, api_args, run_cli
 
 
 def test_show_prints_the_saved_plan_in_every_format_without_calling_the_api(

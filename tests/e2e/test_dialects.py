@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import REPO, api_args, keys_of, live_plan_years, run_cli, writes
+
+from tests.e2e.e2e_support import REPO, api_args, keys_of, live_plan_years, run_cli, writes
 
 QUICKSTART = REPO / "examples" / "quickstart"
 ROLLOUT = REPO / "examples" / "rollout"

@@ -15,7 +15,8 @@ from typing import Any
 
 import httpx
 import pytest
-from e2e_support import REPO, run_cli, writes
+
+from tests.e2e.e2e_support import REPO, run_cli, writes
 
 QUICKSTART = REPO / "examples" / "quickstart"
 Rewrite = Callable[[str, str, int, Any], tuple[int, Any] | None]  # None: unchanged

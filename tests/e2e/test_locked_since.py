@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from e2e_support import PY, api_args, run_cli
-
+from tests.e2e.e2e_support import PY, api_args, run_cli
 from vitable_config.domain.fields import status_since
 
 EXPIRED_SINCE = "2028-01-01"  # coverage ends 2027-12-31 (still covered that day)

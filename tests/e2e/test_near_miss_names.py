@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from e2e_support import PY, api_args, run_cli
+from tests.e2e.e2e_support import PY, api_args, run_cli
 
 
 def test_a_typo_in_an_employment_name_is_flagged_beside_the_change(

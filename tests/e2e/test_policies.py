@@ -10,7 +10,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from e2e_support import REPO, api_args, live_plan_years, run_cli, writes
+
+from tests.e2e.e2e_support import REPO, api_args, live_plan_years, run_cli, writes
 
 # A rollout of one template to three employers; employer overrides per test.
 BASE = """\

@@ -9,7 +9,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from e2e_support import REPO, api_args, run_cli, writes
+
+from tests.e2e.e2e_support import REPO, api_args, run_cli, writes
 
 ROLLOUT = REPO / "examples" / "rollout"
 R007_LOCKED = date(2031, 10, 20)  # empr_r007 is in open enrollment, the others are drafts

@@ -8,7 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from e2e_support import REPO, api_args, run_cli
+
+from tests.e2e.e2e_support import REPO, api_args, run_cli
 
 GUIDE = REPO / "docs" / "guide" / "policies.md"
 

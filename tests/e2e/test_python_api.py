@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import httpx
-from e2e_support import PY, live_plan_years
 
+from tests.e2e.e2e_support import PY, live_plan_years
 from vitable_config.api.client import VitableClient
 from vitable_config.api.settings import ClientSettings
 from vitable_config.engine.run import Scope, apply_plan, plan_config

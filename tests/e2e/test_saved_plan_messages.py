@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from e2e_support import PY, api_args, run_cli, writes
+
+from tests.e2e.e2e_support import PY, api_args, run_cli, writes
 
 
 def test_reapplying_an_applied_plan_says_it_was_already_applied(

@@ -14,10 +14,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from support import cli
-from support.hostile import HostileProxy
-from support.services import redis_server
-
+from tests.support import cli
+from tests.support.hostile import HostileProxy
+from tests.support.services import redis_server
 from vitable_config.lock import apply_lock
 
 REPO = Path(__file__).resolve().parents[2]

@@ -13,9 +13,10 @@ from datetime import date
 from typing import Any
 
 import httpx
-from e2e_support import PY, api_args, config_yaml, live_plan_years, run_cli, writes
-from support import cli
-from support.hostile import HostileProxy
+
+from tests.e2e.e2e_support import PY, api_args, config_yaml, live_plan_years, run_cli, writes
+from tests.support import cli
+from tests.support.hostile import HostileProxy
 
 
 def proxy_args(proxy: HostileProxy, sb: Any) -> list[str]:

@@ -6,9 +6,9 @@ import threading
 import time
 
 import pytest
-from e2e_support import PY, api_args, run_cli, writes
-from support.services import redis_server
 
+from tests.e2e.e2e_support import PY, api_args, run_cli, writes
+from tests.support.services import redis_server
 from vitable_config.errors import UserError
 from vitable_config.lock import (
     LockTimeoutError,

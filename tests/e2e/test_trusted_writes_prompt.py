@@ -11,8 +11,8 @@ import select
 import subprocess
 import time
 
-from e2e_support import PY, api_args, config_yaml, live_plan_years, put_plan_year, writes
-from support.cli import CLI, cli_env
+from tests.e2e.e2e_support import PY, api_args, config_yaml, live_plan_years, put_plan_year, writes
+from tests.support.cli import CLI, cli_env
 
 
 def read_until(fd: int, needle: str, timeout: float = 60) -> str:
@@ -32,7 +32,7 @@ def read_until(fd: int, needle: str, timeout: float = 60) -> str:
 
 
 def test_a_class_added_while_the_prompt_waits_survives(sandbox, tmp_path) -> None:
-    from e2e_support import run_cli
+    from tests.e2e.e2e_support import run_cli
 
     cfg = tmp_path / "vitable.yaml"
     cfg.write_text(config_yaml([PY("empr_acme", "MEC")]))

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import PY, api_args, live_plan_years, run_cli, writes
+
+from tests.e2e.e2e_support import PY, api_args, live_plan_years, run_cli, writes
 
 
 def acme(er: int = 40000) -> list[PY]:
@@ -28,7 +29,7 @@ def saved(sandbox, tmp_path) -> tuple[Path, Path, dict[str, Any]]:
     """acme's two plan years live; a saved plan with one update (MEC) and one create
     (acme 2028 MEC). Returns (config, plan file, plan document)."""
     cfg = tmp_path / "vitable.yaml"
-    from e2e_support import config_yaml
+    from tests.e2e.e2e_support import config_yaml
 
     cfg.write_text(config_yaml(acme()))
     assert run_cli(["apply", cfg, "--auto-approve", *api_args(sandbox)]).code == 0

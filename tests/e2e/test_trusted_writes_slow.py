@@ -11,9 +11,8 @@ from __future__ import annotations
 import time
 from collections import Counter
 
-from e2e_support import PY, api_args, live_plan_years, run_cli
-from support.hostile import HostileProxy
-
+from tests.e2e.e2e_support import PY, api_args, live_plan_years, run_cli
+from tests.support.hostile import HostileProxy
 from vitable_config.sandbox import FaultSettings
 
 HOLD = 3.5

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from engine_factories import (
+from tests.engine.engine_factories import (
     EMPLOYER_SRC,
     classes,
     desired_py,
@@ -13,7 +13,6 @@ from engine_factories import (
     provenance_for,
     state,
 )
-
 from vitable_config.desired import DesiredState
 from vitable_config.engine.live import LiveState
 from vitable_config.engine.model import Plan

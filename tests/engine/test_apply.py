@@ -11,8 +11,8 @@ import asyncio
 from datetime import UTC, date, datetime
 
 import pytest
-from fake_api import FakeApi
 
+from tests.engine.fake_api import FakeApi
 from vitable_config.api.models import PlanYearCreate, PlanYearUpdate
 from vitable_config.desired import PlanYearKey
 from vitable_config.engine.apply import ApplyOptions, apply_changes

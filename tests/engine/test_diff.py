@@ -3,8 +3,7 @@ sources, and the deepdiff corner where every key of a subtree differs."""
 
 from __future__ import annotations
 
-from engine_factories import TEMPLATE, classes, desired_py, live_py
-
+from tests.engine.engine_factories import TEMPLATE, classes, desired_py, live_py
 from vitable_config.engine.diff import additions, diff_normalized, source_for
 from vitable_config.engine.normalize import normalize_desired, normalize_live
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from engine_factories import (
+
+from tests.engine.engine_factories import (
     classes,
     desired_py,
     employer,
@@ -14,8 +15,7 @@ from engine_factories import (
     product,
     state,
 )
-from fake_api import API_KEY, FakeApi
-
+from tests.engine.fake_api import API_KEY, FakeApi
 from vitable_config.api.errors import PermissionDeniedError
 from vitable_config.engine.live import choose_strategy, fingerprint, read_live_state
 from vitable_config.errors import UserError

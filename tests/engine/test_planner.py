@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from engine_factories import (
+
+from tests.engine.engine_factories import (
     EMPLOYER_SRC,
     TEMPLATE,
     classes,
@@ -16,7 +17,6 @@ from engine_factories import (
     provenance_for,
     state,
 )
-
 from vitable_config.desired import DesiredPlanYear, DesiredState, Source
 from vitable_config.engine.live import LiveState, fingerprint
 from vitable_config.engine.model import Plan, PlanYearChange

@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 
 import jsonschema
-from plan_samples import many_changes_plan
 from pydantic import TypeAdapter
 
+from tests.engine.plan_samples import many_changes_plan
 from vitable_config.config.policy_models import PolicyRule
 from vitable_config.engine.render import render_json, render_markdown, render_text
 from vitable_config.engine.serialize import plan_from_dict, plan_to_dict

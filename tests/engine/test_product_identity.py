@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from engine_factories import desired_py, product
 
+from tests.engine.engine_factories import desired_py, product
 from vitable_config.desired import DesiredState
 from vitable_config.engine.live import LiveState
 from vitable_config.engine.planner import build_plan

@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 import jsonschema
 import pytest
-from plan_samples import every_action_plan, many_changes_plan
 
+from tests.engine.plan_samples import every_action_plan, many_changes_plan
 from vitable_config.engine.render import dollars, render_json, render_markdown, render_text
 
 ANSI = re.compile(r"\x1b\[")

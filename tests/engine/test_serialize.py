@@ -6,8 +6,8 @@ import dataclasses
 import json
 
 import pytest
-from plan_samples import every_action_plan
 
+from tests.engine.plan_samples import every_action_plan
 from vitable_config.engine.model import Plan
 from vitable_config.engine.render import render_json, render_markdown, render_text
 from vitable_config.engine.serialize import plan_from_dict, plan_to_dict

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from gitops_support import BIN_DIR, SCRIPTS, VITABLE_CONFIG, FakeGitHub, ScriptRunner
+
+from tests.gitops.gitops_support import BIN_DIR, SCRIPTS, VITABLE_CONFIG, FakeGitHub, ScriptRunner
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 import yaml
-from gitops_support import EXAMPLES, REPO_ROOT
+
+from tests.gitops.gitops_support import EXAMPLES, REPO_ROOT
 
 WORKFLOWS = sorted(EXAMPLES.glob("*.yml"))
 ACTION = REPO_ROOT / "action.yml"

@@ -7,8 +7,8 @@ import subprocess
 
 import click
 import pytest
-from gitops_support import BIN_DIR, VITABLE_CONFIG
 
+from tests.gitops.gitops_support import BIN_DIR, VITABLE_CONFIG
 from vitable_config import __version__
 from vitable_config.cli.main import cli, main
 

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from gitops_support import REPO_ROOT
 
+from tests.gitops.gitops_support import REPO_ROOT
 from vitable_config.sandbox import SandboxHandle
 
 DOCS = REPO_ROOT / "docs"

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 import yaml
-from gitops_support import BIN_DIR, REPO_ROOT
+
+from tests.gitops.gitops_support import BIN_DIR, REPO_ROOT
 
 HOOKS_FILE = REPO_ROOT / ".pre-commit-hooks.yaml"
 QUICKSTART = REPO_ROOT / "examples" / "quickstart"

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gitops_support import FakeGitHub, ScriptRunner, make_rundir
-
+from tests.gitops.gitops_support import FakeGitHub, ScriptRunner, make_rundir
 from vitable_config.gitops.comment import MARKER, marker_for
 
 BOT = {"login": "github-actions[bot]"}

@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from gitops_support import REPO_ROOT, FakeGitHub, ScriptRunner
 
+from tests.gitops.gitops_support import REPO_ROOT, FakeGitHub, ScriptRunner
 from vitable_config.gitops.cli import main as gitops_main
 from vitable_config.gitops.comment import build_comment_body
 from vitable_config.gitops.rundir import read_run

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 import yaml
-from gitops_support import EXAMPLES, REPO_ROOT, SCRIPTS, VITABLE_CONFIG
+
+from tests.gitops.gitops_support import EXAMPLES, REPO_ROOT, SCRIPTS, VITABLE_CONFIG
 
 WORKFLOWS = ["plan.yml", "apply.yml", "drift.yml", "plan-sharded.yml"]
 ACTION = REPO_ROOT / "action.yml"

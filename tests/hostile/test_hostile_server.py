@@ -23,7 +23,9 @@ from typing import Any
 from urllib.parse import quote, quote_plus
 
 import pytest
-from hostile_support import (
+from markdown_it import MarkdownIt
+
+from tests.hostile.hostile_support import (
     COVERAGE_END,
     COVERAGE_START,
     EMPLOYER,
@@ -40,7 +42,6 @@ from hostile_support import (
     product,
     run_cli,
 )
-from markdown_it import MarkdownIt
 
 MAX_SECONDS = 60.0
 MAX_RSS_MB = 1024.0

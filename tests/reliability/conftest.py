@@ -14,8 +14,8 @@ import secrets
 from collections.abc import Iterator
 
 import pytest
-from rel_support import start_sandbox
 
+from tests.reliability.rel_support import start_sandbox
 from vitable_config.sandbox import SandboxHandle, running_sandbox
 
 

@@ -26,7 +26,8 @@ from typing import Any
 
 import httpx
 import pytest
-from rel_support import (
+
+from tests.reliability.rel_support import (
     PRODUCTS,
     Classes,
     CliResult,
@@ -44,7 +45,6 @@ from rel_support import (
     start_sandbox,
     wanted_plan_years,
 )
-
 from vitable_config.sandbox import FaultSettings, SandboxHandle, running_sandbox
 
 CLIENT_TIMEOUT = 0.5  # seconds; slow faults take SLOW_MS, well past it

@@ -22,8 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from rel_support import api_args, run_cli
 
+from tests.reliability.rel_support import api_args, run_cli
 from vitable_config.sandbox import SandboxHandle
 
 CORPUS = Path(__file__).parent / "corpus"

@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 
 import pytest
-from rel_support import (
+
+from tests.reliability.rel_support import (
     CLI,
     SandboxProcess,
     cli_env,

@@ -23,7 +23,8 @@ from typing import Any
 
 import httpx
 import pytest
-from rel_support import EMPLOYERS, Classes, SandboxProcess, classes_of
+
+from tests.reliability.rel_support import EMPLOYERS, Classes, SandboxProcess, classes_of
 
 CLIENTS = 32
 

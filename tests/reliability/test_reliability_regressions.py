@@ -6,8 +6,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from rel_support import api_args, run_cli, start_sandbox
 
+from tests.reliability.rel_support import api_args, run_cli, start_sandbox
 from vitable_config.config.values import MAX_CENTS, parse_cents
 from vitable_config.config.yaml_loader import parse_yaml
 from vitable_config.errors import UserError

@@ -10,7 +10,8 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from rel_support import (
+
+from tests.reliability.rel_support import (
     classes_of,
     compare_live,
     config_yaml,
@@ -18,7 +19,6 @@ from rel_support import (
     start_sandbox,
     wanted_plan_years,
 )
-
 from vitable_config.api.client import VitableClient
 from vitable_config.api.retry import RetryPolicy
 from vitable_config.api.settings import ClientSettings

@@ -14,8 +14,14 @@ import logging
 from pathlib import Path
 
 import pytest
-from rel_support import CliResult, config_yaml, run_cli, start_sandbox, wanted_plan_years
 
+from tests.reliability.rel_support import (
+    CliResult,
+    config_yaml,
+    run_cli,
+    start_sandbox,
+    wanted_plan_years,
+)
 from vitable_config.api.client import VitableClient
 from vitable_config.api.errors import ApiError
 from vitable_config.api.settings import ClientSettings

@@ -19,8 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from rel_support import config_yaml, run_cli, start_sandbox, wanted_plan_years
 
+from tests.reliability.rel_support import config_yaml, run_cli, start_sandbox, wanted_plan_years
 from vitable_config.api.client import VitableClient
 from vitable_config.api.settings import ClientSettings
 from vitable_config.sandbox import running_sandbox
