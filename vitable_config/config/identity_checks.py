@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from vitable_config.api.models import PRODUCT_CODES
 from vitable_config.desired import DesiredPlanYear
+from vitable_config.domain.vocabulary import PRODUCT_CODES
 from vitable_config.errors import Problem, SourceLocation
 
 

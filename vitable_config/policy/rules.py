@@ -75,7 +75,7 @@ class Subject:
     @classmethod
     def of_desired(cls, py: DesiredPlanYear) -> Subject:
         classes = {
-            key: (c.employee_contribution_cents, c.employer_contribution_cents)
+            key: tuple(getattr(c, f.name) for f in F.CLASS_FIELDS)  # (employee, employer)
             for key, c in py.contribution_classes.items()
         }
         items = tuple(sorted(classes.items(), key=lambda kv: class_sort_key(*kv[0])))
