@@ -24,30 +24,19 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import Any
 
 from vitable_config.api.models import PlanYear, PlanYearCreate, PlanYearUpdate
 from vitable_config.domain import fields as F
 from vitable_config.engine.live import fingerprint, page_window
 from vitable_config.engine.model import ActionResult, Plan, PlanYearChange
+from vitable_config.engine.ports import VitableApi
 
 # Above this many employers for one product, read the whole product list (pages
 # of 100) rather than one filtered list per employer (as saved-plan checks do).
 BULK_EMPLOYERS_PER_PRODUCT = 20
 
 LiveKey = tuple[str, str, date]  # employer, product id, coverage start
-
-
-class PlanYearLister(Protocol):
-    async def list_plan_years(
-        self,
-        benefit_product_id: str,
-        *,
-        employer_id: str | None = None,
-        concurrent_pages: int | None = None,
-    ) -> list[PlanYear]:
-        """List plan years of a product, optionally for one employer."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +63,7 @@ def change_key(change: PlanYearChange) -> LiveKey:
     return (k.employer_id, k.benefit_product, k.coverage_start)
 
 
-async def read_pairs(client: PlanYearLister, pairs: Iterable[tuple[str, str]]) -> list[PlanYear]:
+async def read_pairs(client: VitableApi, pairs: Iterable[tuple[str, str]]) -> list[PlanYear]:
     """Live plan years of every (product, employer) pair, in bulk: one paged list per
     product when it has many employers here, else one filtered list per employer."""
     wanted = set(pairs)
@@ -113,7 +102,7 @@ def _ids(items: Sequence[PlanYear]) -> str:
     return ", ".join(p.id for p in items)
 
 
-async def reread_before_write(plan: Plan, client: PlanYearLister) -> list[Stale]:
+async def reread_before_write(plan: Plan, client: VitableApi) -> list[Stale]:
     """Re-read what the plan will write; one :class:`Stale` per change to drop."""
     actions = plan.actionable()
     if not actions:
@@ -236,7 +225,7 @@ def request_problem(change: PlanYearChange) -> str | None:
     return None
 
 
-async def verify_after_write(results: Sequence[ActionResult], client: PlanYearLister) -> list[str]:
+async def verify_after_write(results: Sequence[ActionResult], client: VitableApi) -> list[str]:
     """Re-read every key the apply touched; one line per duplicate or mismatch."""
     touched = [r for r in results if r.status != "skipped" or r.live_id]
     if not touched:

@@ -20,22 +20,18 @@ import asyncio
 import json
 import os
 import tempfile
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 from vitable_config.api.errors import NotFoundError
 from vitable_config.api.models import PlanYear
 from vitable_config.api.wire import DialectState
+from vitable_config.engine.guard import read_pairs
 from vitable_config.engine.live import fingerprint
 from vitable_config.engine.model import Plan
 from vitable_config.engine.ports import VitableApi
 from vitable_config.engine.serialize import plan_from_dict, plan_to_dict
 from vitable_config.errors import Problem, SourceLocation, UserError
-
-# Above this many employers for one product, re-read the whole product list
-# (pages of 100) rather than one filtered list per employer.
-BULK_EMPLOYERS_PER_PRODUCT = 20
 
 
 def save_plan(plan: Plan, path: str | Path) -> Path:
@@ -144,7 +140,7 @@ async def find_stale(plan: Plan, client: VitableApi) -> list[str]:
     pairs: set[tuple[str, str]] = set(pair_of.values())
     pairs |= {(k.benefit_product, k.employer_id) for k in plan.absent_keys}
 
-    live = await _read_pairs(client, pairs)
+    live = await read_pairs(client, pairs)
     by_id = {py.id: py for py in live}
     orphans = [i for i in plan.fingerprints if i not in pair_of]
     if orphans:
@@ -229,25 +225,6 @@ def _raise_stale(stale: list[str]) -> None:
         f"plan is stale: {len(stale)} live plan years differ from when the plan was made; "
         "run plan again",
     )
-
-
-async def _read_pairs(client: VitableApi, pairs: set[tuple[str, str]]) -> list[PlanYear]:
-    employers_by_product: dict[str, set[str]] = defaultdict(set)
-    for product, employer in pairs:
-        employers_by_product[product].add(employer)
-    calls = []
-    for product, employers in sorted(employers_by_product.items()):
-        if len(employers) > BULK_EMPLOYERS_PER_PRODUCT:
-            calls.append(client.list_plan_years(product))
-        else:
-            calls.extend(client.list_plan_years(product, employer_id=e) for e in sorted(employers))
-    pages = await asyncio.gather(*calls)
-    seen: dict[str, PlanYear] = {}
-    for page in pages:
-        for py in page:
-            if (py.benefit_product_id, py.employer_id) in pairs:
-                seen[py.id] = py
-    return list(seen.values())
 
 
 async def _get_or_none(client: VitableApi, plan_year_id: str) -> PlanYear | None:
