@@ -240,11 +240,18 @@ class PlanYearFinisher:
         )
 
     def source_of(self, entry: Entry) -> Source:
-        """The entry's layer, plus the variables its expression read (if it is one)."""
-        if not is_template(entry.value):
-            return entry.source
-        names = self.renderer.variables_of(entry.value)
-        return replace(entry.source, variables=names) if names else entry.source
+        """The entry's layer, plus the variables its expression read (if it is one);
+        computed once per entry."""
+        described = entry.described
+        if described is not None:
+            return described
+        described = entry.source
+        if is_template(entry.value):
+            names = self.renderer.variables_of(entry.value)
+            if names:
+                described = replace(entry.source, variables=names)
+        entry.described = described
+        return described
 
     def _dates_ok(self, pending: _Pending, v: dict[str, Any]) -> bool:
         ok = True

@@ -40,6 +40,9 @@ class Entry:
     value: Any
     source: Source
     parsed: Any = _UNSET
+    # The source with the variables its expression reads (computed once per entry:
+    # a template's entries are shared by every employer it reaches).
+    described: Source | None = None
 
 
 @dataclass(slots=True)

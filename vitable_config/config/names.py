@@ -142,12 +142,19 @@ def employment_warnings(plan_years: Iterable[DesiredPlanYear]) -> list[ConfigWar
     override or plan year, defaults), found from the plan years' provenance."""
     places: dict[str, dict[tuple[str, str | None, str | None], SourceLocation | None]] = {}
     years: dict[str, int] = {}
+    # A template's sources are shared by every plan year it reaches: look at each
+    # (source, employment) once (this runs over every class of every plan year).
+    seen: set[tuple[int, str]] = set()
     for py in plan_years:
         for employment in {employment for employment, _tier in py.contribution_classes}:
             years[employment] = years.get(employment, 0) + 1
         for path, source in py.provenance.items():
             if len(path) < 2 or path[0] != "contribution_classes":
                 continue
+            marker = (id(source), path[1])
+            if marker in seen:
+                continue
+            seen.add(marker)
             loc = source.location
             known = places.setdefault(path[1], {})
             key = (source.kind, source.name, loc.file if loc else None)
