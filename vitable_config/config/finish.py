@@ -5,7 +5,7 @@ plan year (with the variables each value read, for provenance)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -113,11 +113,11 @@ class PlanYearFinisher:
             return entry.parsed
         raw = entry.value
         convert = _converter(path)
-        where = entry.source.location
         if is_template(raw):
             try:
                 rendered = self.renderer.render(raw, variables)
             except TemplateFailure as exc:
+                where = entry.source.location
                 self.problems.add(
                     Problem(f"{yaml_name(path)}: {exc.message}", where, context, exc.hint)
                 )
@@ -125,6 +125,7 @@ class PlanYearFinisher:
             try:
                 return convert(rendered, True)
             except ValueError as exc:
+                where = entry.source.location
                 names = self.renderer.variables_of(raw)
                 cell = cells.get(names[0]) if cells and len(names) == 1 else None
                 if cell is not None:  # the value is one CSV cell: report it there
@@ -149,7 +150,7 @@ class PlanYearFinisher:
         try:
             entry.parsed = convert(raw, False)
         except ValueError as exc:  # already caught by the schema; kept as a safety net
-            self.problems.add(Problem(f"{yaml_name(path)}: {exc}", where, context))
+            self.problems.add(Problem(f"{yaml_name(path)}: {exc}", entry.source.location, context))
             entry.parsed = _FAILED
         return entry.parsed
 
@@ -249,7 +250,7 @@ class PlanYearFinisher:
         if is_template(entry.value):
             names = self.renderer.variables_of(entry.value)
             if names:
-                described = replace(entry.source, variables=names)
+                described = entry.source.with_variables(names)
         entry.described = described
         return described
 

@@ -121,6 +121,19 @@ def value_location(data: object, key: Any) -> SourceLocation | None:
     return None
 
 
+def value_mark(data: object, key: Any) -> tuple[str, Where]:
+    """``(file, where)`` of ``data[key]`` for :meth:`Source.at_mark`: what
+    :func:`value_location` returns, before it is made a SourceLocation."""
+    if isinstance(data, LocDict):
+        where = data.value_locs.get(key)
+        return data.file, data._loc if where is None else where
+    if isinstance(data, LocList):
+        if isinstance(key, int) and 0 <= key < len(data.locs):
+            return data.file, data.locs[key]
+        return data.file, data._loc
+    return "", None
+
+
 def container_location(data: object) -> SourceLocation | None:
     return data.loc if isinstance(data, LocDict | LocList) else None
 
