@@ -89,6 +89,16 @@ class Source:
         _set_where(self, located)
         return located
 
+    @property
+    def file(self) -> str | None:
+        """``location.file`` (without making the location)."""
+        where = self._where
+        if where is None:
+            return None
+        if where.__class__ is SourceLocation:
+            return where.file
+        return self._file
+
     def with_variables(self, variables: tuple[str, ...]) -> Source:
         """This source, recording the variables its expression read."""
         other = _new(Source)

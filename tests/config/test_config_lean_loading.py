@@ -10,6 +10,7 @@ asked, with the same results: what these tests pin is what the speed relies on.
 
 from __future__ import annotations
 
+import gc
 import re
 from pathlib import Path
 from typing import Any
@@ -169,7 +170,7 @@ def _text_locations(path: Path) -> dict[tuple[str, ...], tuple[int, int]]:
         stripped = line.strip()
         if stripped.startswith("- benefit_product:"):
             product = stripped.split(":")[1].strip()
-        elif stripped.endswith(":") and stripped[:-1] in ("full_time", "part_time"):
+        elif stripped.endswith(":") and line.startswith(" " * 8 + stripped):
             employment = stripped[:-1]
         elif stripped.endswith(":") and stripped[:-1] in TIERS:
             tier = stripped[:-1]
@@ -239,3 +240,57 @@ def test_render_sources_shows_deep_locations(tmp_path: Path) -> None:
     code, text = run_main(["render", str(directory), "--employer", "empr_f001", "--sources"])
     assert code == 0, text
     assert f"{path}:{line}:{column}" in text
+
+
+def test_validate_makes_no_location_per_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`validate` (load, employment-name warnings, summary) of a clean flat export."""
+    directory = flat_export(tmp_path / "flat", 10)
+    made = [0]
+    init = SourceLocation.__init__
+
+    def counting(self: SourceLocation, *args: Any, **kwargs: Any) -> None:
+        made[0] += 1
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(SourceLocation, "__init__", counting)
+    code, text = run_main(["validate", str(directory)])
+    assert code == 0, text
+    assert "OK: 20 plan years for 10 employers (10 files)" in text
+    assert made[0] <= 2 * 20
+
+
+def test_a_near_miss_warning_is_at_the_first_place_written(tmp_path: Path) -> None:
+    directory = flat_export(tmp_path / "flat", 3)
+    path = directory / "empr_f001.yaml"
+    lines = path.read_text().splitlines()
+    # The second plan year's part_time becomes a near miss of the name used widely.
+    at = [n for n, line in enumerate(lines) if line.strip() == "part_time:"][1]
+    lines[at] = lines[at].replace("part_time", "parttime")
+    path.write_text("\n".join(lines) + "\n")
+    code, text = run_main(["validate", str(directory)])
+    assert code == 0, text
+    employee = _text_locations(path)[("VD", "parttime", "EE", "employee")]
+    assert f"{path}:{employee[0]}:{employee[1]}: warning: employment name 'parttime'" in text
+
+
+# --- the cyclic collector ---------------------------------------------------------------
+
+
+def test_loading_leaves_nothing_for_the_young_collections(tmp_path: Path) -> None:
+    directory = flat_export(tmp_path / "flat", 20)
+    assert gc.isenabled()
+    gc.collect()
+    state = load(directory)
+    assert gc.isenabled()
+    # What loading made was moved to the oldest generation, not left for the first
+    # young collections to scan (they ran paused during loading).
+    assert len(gc.get_objects(generation=0)) < 200
+    assert len(state.plan_years) == 40
+    gc.disable()
+    try:
+        load(directory)
+        assert not gc.isenabled()  # a caller's paused collector stays paused
+    finally:
+        gc.enable()

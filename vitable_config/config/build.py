@@ -309,6 +309,13 @@ def load_config(
     try:
         return _load(paths, variables)
     finally:
+        # What loading made (millions of objects for a large config) is still in the
+        # youngest generation: the first collections after it would scan it all, up to
+        # three times over (young, middle, old). Moving it to the oldest generation
+        # (freeze, then unfreeze) scans nothing; the oldest generation is still
+        # collected as usual.
+        gc.freeze()
+        gc.unfreeze()
         if was_enabled:
             gc.enable()
 
