@@ -294,3 +294,26 @@ def test_loading_leaves_nothing_for_the_young_collections(tmp_path: Path) -> Non
         assert not gc.isenabled()  # a caller's paused collector stays paused
     finally:
         gc.enable()
+
+
+# --- the loader skips the merge-key search only when a text cannot have one --------------
+
+MERGES = [
+    "base: &b {a: 1}\nx:\n  <<: *b\n  c: 2\n",
+    'base: &b {a: 1}\nx:\n  !!merge "": *b\n  c: 2\n',  # a tagged merge key, no "<<"
+    '%TAG !m! tag:yaml.org,2002:mer\n---\nbase: &b {a: 1}\nx:\n  !m!ge "": *b\n  c: 2\n',
+    "base: &b {a: 1}\nx: {<<: [*b], a: 3}\n",
+    "x: {a: 1, b: [1, {c: 2}]}\n",
+]
+
+
+@pytest.mark.parametrize("text", MERGES)
+def test_merge_keys_are_found_as_pyyaml_finds_them(text: str) -> None:
+    from .test_yaml_one_pass import _locations, _outcome, _reference
+
+    ref, ours = _reference(text), _outcome(text)
+    assert ours == ref and repr(ours) == repr(ref)
+    if ours[0] == "ok":
+        assert _locations(ours[1]) == _locations(ref[1])
+    if "mer" in text:
+        assert ours[1]["x"]["a"] == (3 if "a: 3" in text else 1)

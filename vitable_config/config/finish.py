@@ -17,7 +17,7 @@ from vitable_config.config.layers import (
 )
 from vitable_config.config.models import check_product, check_status
 from vitable_config.config.problems import ProblemList
-from vitable_config.config.values import is_template, parse_cents, parse_date
+from vitable_config.config.values import MAX_CENTS, is_template, parse_cents, parse_date
 from vitable_config.desired import (
     DesiredClass,
     DesiredPlanYear,
@@ -85,6 +85,9 @@ _PARSER_BY_FIELD: dict[str, Callable[[Any, bool], Any]] = {
 }
 
 
+_DATE_FIELDS = frozenset(f.name for f in F.PLAN_YEAR_FIELDS if f.kind == "date")
+
+
 def _converter(path: FieldPath) -> Callable[[Any, bool], Any]:
     if path[0] == F.CLASSES:
         return _convert_cents
@@ -112,6 +115,15 @@ class PlanYearFinisher:
         if entry.parsed is not _UNSET:
             return entry.parsed
         raw = entry.value
+        # The literals the schema pass has checked already, as they are: whole cents
+        # and YAML dates (the field's parser would return them unchanged).
+        kind = raw.__class__
+        if (kind is int and path[0] == F.CLASSES and 0 <= raw <= MAX_CENTS) or (
+            kind is date and path[0] in _DATE_FIELDS
+        ):
+            entry.parsed = raw
+            entry.described = entry.source
+            return raw
         convert = _converter(path)
         if is_template(raw):
             try:
@@ -147,6 +159,7 @@ class PlanYearFinisher:
                     )
                 )
                 return _FAILED
+        entry.described = entry.source  # a literal reads no variables
         try:
             entry.parsed = convert(raw, False)
         except ValueError as exc:  # already caught by the schema; kept as a safety net
@@ -229,7 +242,7 @@ class PlanYearFinisher:
             **values,
             contribution_classes=built,
             provenance={
-                path: self.source_of(entry)
+                path: entry.described or self.source_of(entry)
                 for path, entry in pending.entries.items()
                 if path[0] != ALLOW
             },

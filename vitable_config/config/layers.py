@@ -89,6 +89,16 @@ def flatten(raw: LocDict | None, kind: LayerKind, name: str | None) -> Fragment:
                 if amounts is None:
                     removals.append((F.CLASSES, employment, tier))
                     continue
+                if amounts.__class__ is LocDict:  # as loaded: its marks, read directly
+                    file, locs, own = amounts.file, amounts.value_locs, amounts._loc
+                    for yaml_key, field_name in _CLASS_SPECS:
+                        amount = amounts.get(yaml_key)
+                        if amount is not None:
+                            where = locs.get(yaml_key)
+                            values[(F.CLASSES, employment, tier, field_name)] = Entry(
+                                amount, at(kind, name, file, own if where is None else where)
+                            )
+                    continue
                 for yaml_key, field_name in _CLASS_SPECS:
                     amount = amounts.get(yaml_key)
                     if amount is not None:
