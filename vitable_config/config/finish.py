@@ -16,6 +16,7 @@ from vitable_config.config.layers import (
     yaml_name,
 )
 from vitable_config.config.models import check_product, check_status
+from vitable_config.config.money import known_cents
 from vitable_config.config.problems import ProblemList
 from vitable_config.config.values import MAX_CENTS, is_template, parse_cents, parse_date
 from vitable_config.desired import (
@@ -85,6 +86,9 @@ _PARSER_BY_FIELD: dict[str, Callable[[Any, bool], Any]] = {
 }
 
 
+_REQUIRED_NOT_KEY: tuple[tuple[FieldPath, str], ...] = tuple(
+    (f.path, f.yaml_name) for f in F.REQUIRED if not f.in_key
+)
 _DATE_FIELDS = frozenset(f.name for f in F.PLAN_YEAR_FIELDS if f.kind == "date")
 
 
@@ -115,15 +119,24 @@ class PlanYearFinisher:
         if entry.parsed is not _UNSET:
             return entry.parsed
         raw = entry.value
-        # The literals the schema pass has checked already, as they are: whole cents
-        # and YAML dates (the field's parser would return them unchanged).
+        # The literals the schema pass has read already: whole cents and YAML dates as
+        # they are (the field's parser would return them unchanged), dollars as the
+        # schema pass read them (parse_cents's memo).
         kind = raw.__class__
-        if (kind is int and path[0] == F.CLASSES and 0 <= raw <= MAX_CENTS) or (
-            kind is date and path[0] in _DATE_FIELDS
-        ):
-            entry.parsed = raw
+        literal: Any = _UNSET
+        if path[0] == F.CLASSES:
+            if kind is int and 0 <= raw <= MAX_CENTS:
+                literal = raw
+            elif kind is str:
+                cents = known_cents(raw)
+                if cents is not None:
+                    literal = cents
+        elif kind is date and path[0] in _DATE_FIELDS:
+            literal = raw
+        if literal is not _UNSET:
+            entry.parsed = literal
             entry.described = entry.source
-            return raw
+            return literal
         convert = _converter(path)
         if is_template(raw):
             try:
@@ -176,7 +189,8 @@ class PlanYearFinisher:
         variables, context = pending.variables, pending.context
         allow: dict[str, Allowance] = {}
         for path, entry in pending.entries.items():
-            if path[0] == ALLOW:
+            root = path[0]
+            if root == ALLOW:
                 allow[path[1]] = Allowance(path[1], entry.value, entry.source)
                 continue
             value = entry.parsed  # the fast path: a literal already converted
@@ -184,13 +198,15 @@ class PlanYearFinisher:
                 value = self.value(path, entry, variables, context, pending.variable_cells)
             if value is _FAILED:
                 failed = True
-            if path[0] == F.CLASSES:
-                classes.setdefault((path[1], path[2]), {})[path[3]] = value
+            if root == F.CLASSES:
+                amounts = classes.get((path[1], path[2]))
+                if amounts is None:
+                    classes[(path[1], path[2])] = {path[3]: value}
+                else:
+                    amounts[path[3]] = value
             else:
-                values[path[0]] = value
-        missing = [
-            f.yaml_name for f in F.REQUIRED if not f.in_key and f.path not in pending.entries
-        ]
+                values[root] = value
+        missing = [name for path, name in _REQUIRED_NOT_KEY if path not in pending.entries]
         if pending.incomplete_is_secondary and (
             missing or any(len(a) < len(F.CLASS_FIELDS) for a in classes.values())
         ):

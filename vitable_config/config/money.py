@@ -139,6 +139,12 @@ def number_like_hint(text: str) -> str | None:
     return None
 
 
+def known_cents(text: str) -> int | None:
+    """The cents of a dollars text :func:`parse_cents` has read before (else None):
+    ``parse_cents(text)`` without a call, for a text seen thousands of times."""
+    return _CENTS_MEMO.get(text) if text.__class__ is str else None
+
+
 def parse_cents(value: object, *, rendered: bool = False) -> int:
     """Integer cents from ``45000``, ``"$450.00"`` or ``"$450"``.
 
