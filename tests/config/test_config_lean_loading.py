@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import gc
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -317,3 +319,42 @@ def test_merge_keys_are_found_as_pyyaml_finds_them(text: str) -> None:
         assert _locations(ours[1]) == _locations(ref[1])
     if "mer" in text:
         assert ours[1]["x"]["a"] == (3 if "a: 3" in text else 1)
+
+
+# --- Jinja2 is loaded only for a config that uses it ------------------------------------
+
+
+def _modules_after_validate(directory: Path) -> tuple[int, str, set[str]]:
+    script = (
+        "import sys\n"
+        "from vitable_config.cli.main import main\n"
+        f"code = main(['validate', {str(directory)!r}])\n"
+        "print('MODULES', ','.join(m for m in sys.modules if m.startswith('jinja')))\n"
+        "sys.exit(code)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("MODULES"))
+    return proc.returncode, proc.stdout + proc.stderr, set(filter(None, line[8:].split(",")))
+
+
+def test_a_config_without_jinja_does_not_import_jinja2(tmp_path: Path) -> None:
+    code, text, modules = _modules_after_validate(flat_export(tmp_path / "flat", 2))
+    assert code == 0, text
+    assert "OK: 4 plan years for 2 employers (2 files)" in text
+    assert not modules
+
+
+def test_a_config_with_jinja_renders_it(tmp_path: Path) -> None:
+    directory = tmp_path / "jinja"
+    text = flat_file("empr_f000", 300).replace("employee: $30.00", "employee: '{{ 15 * 200 }}'")
+    write(directory, "empr_f000.yaml", text)
+    code, out, modules = _modules_after_validate(directory)
+    assert code == 0, out
+    assert "jinja2" in modules
+    state = load(directory)
+    assert (
+        state.plan_years[0].contribution_classes[("full_time", "EE")].employee_contribution_cents
+        == 3000
+    )
