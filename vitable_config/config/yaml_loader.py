@@ -334,6 +334,9 @@ def _too_large(filename: str) -> UserError:
     )
 
 
+_new_dict = dict.__new__
+
+
 def _build(loader: _LocatingLoader, root: Node) -> Any:
     """The document's values in one pass over the composed nodes: the same result as
     ``loader.construct_document`` (located mappings and sequences, YAML 1.2 scalars,
@@ -370,8 +373,13 @@ def _build(loader: _LocatingLoader, root: Node) -> Any:
             pairs = node.value
             if maybe_merge and any(k.tag == _MERGE for k, _ in pairs):
                 return loader.construct_object(node, deep=True)
-            result = LocDict(node.start_mark, filename)
-            key_locs, value_locs = result.key_locs, result.value_locs
+            # LocDict(node.start_mark, filename), without the calls of __init__.
+            result = _new_dict(LocDict)
+            result._loc = node.start_mark
+            result.file = filename
+            key_locs: dict[Any, Where] = {}
+            value_locs: dict[Any, Where] = {}
+            result.key_locs, result.value_locs = key_locs, value_locs
             built += 2 * len(pairs)
             if built > MAX_NODES:
                 raise _too_large(filename)
