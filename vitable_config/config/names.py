@@ -18,6 +18,7 @@ the same name, and names that differ must look different:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -95,8 +96,18 @@ def name_problem(value: object, what: str, pattern: re.Pattern[str], rule: str) 
     return f"{what} {shown} is not a valid name: use {rule}"
 
 
+@functools.lru_cache(maxsize=4096)
+def _employment_problem(value: str) -> str | None:
+    return name_problem(value, "employment name", _EMPLOYMENT, EMPLOYMENT_RULE)
+
+
 def check_employment(value: object) -> str:
-    problem = name_problem(value, "employment name", _EMPLOYMENT, EMPLOYMENT_RULE)
+    """An employment name (checked once per distinct text: it repeats in every plan
+    year of a config)."""
+    if value.__class__ is str:
+        problem = _employment_problem(value)
+    else:
+        problem = name_problem(value, "employment name", _EMPLOYMENT, EMPLOYMENT_RULE)
     if problem:
         raise ValueError(problem)
     assert isinstance(value, str)
