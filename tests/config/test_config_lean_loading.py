@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner
 
 from vitable_config.cli.main import main
-from vitable_config.config import money
+from vitable_config.config import build, money
 from vitable_config.config.money import parse_cents
 from vitable_config.desired import Source
 from vitable_config.errors import SourceLocation
@@ -280,8 +280,11 @@ def test_a_near_miss_warning_is_at_the_first_place_written(tmp_path: Path) -> No
 # --- the cyclic collector ---------------------------------------------------------------
 
 
-def test_loading_leaves_nothing_for_the_young_collections(tmp_path: Path) -> None:
-    directory = flat_export(tmp_path / "flat", 20)
+def test_a_large_load_leaves_nothing_for_the_young_collections(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = flat_export(tmp_path / "flat", 20)  # ~3,500 objects: "large" here
+    monkeypatch.setattr(build, "PROMOTE_AFTER_OBJECTS", 1_000)
     assert gc.isenabled()
     gc.collect()
     state = load(directory)
@@ -296,6 +299,17 @@ def test_loading_leaves_nothing_for_the_young_collections(tmp_path: Path) -> Non
         assert not gc.isenabled()  # a caller's paused collector stays paused
     finally:
         gc.enable()
+
+
+def test_a_small_load_leaves_the_generations_alone(tmp_path: Path) -> None:
+    """Below the bound nothing is moved: a process loading many small configs keeps
+    collecting its cyclic garbage on the usual schedule."""
+    directory = flat_export(tmp_path / "flat", 20)
+    assert build.PROMOTE_AFTER_OBJECTS >= 100_000
+    gc.collect()
+    state = load(directory)
+    assert len(gc.get_objects(generation=0)) > 1_000
+    assert len(state.plan_years) == 40
 
 
 # --- the loader skips the merge-key search only when a text cannot have one --------------
