@@ -26,10 +26,13 @@ from vitable_config.api.settings import ENV_API_KEY, ENV_BASE_URL, ClientSetting
 from vitable_config.api.wire import AUTO, CHOICES, ENV_API_DIALECT, DialectState
 from vitable_config.cli.variables import var_options as _var_options
 from vitable_config.cli.variables import variables_from as _variables_from
-from vitable_config.engine.apply import DEFAULT_CONCURRENCY
 from vitable_config.engine.safety import DEFAULT_MAX_CHANGE_PERCENT, SafetyPolicy
 from vitable_config.engine.scope import Scope, parse_shard
 from vitable_config.errors import UserError
+
+# engine.apply.DEFAULT_CONCURRENCY, written here so that the options of `plan` do not
+# import the apply engine (a test keeps the two equal).
+DEFAULT_CONCURRENCY = 16
 
 DEFAULT_TIMEOUT = 30.0
 

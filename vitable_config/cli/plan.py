@@ -78,8 +78,7 @@ def command(
     to the API. The plan goes to stdout; logs and errors to stderr.
     """
     from vitable_config.config import load_config
-    from vitable_config.engine.render import render_json, render_markdown, render_text
-    from vitable_config.engine.run import check_safety, save_plan
+    from vitable_config.engine.safety import check_safety
 
     api = api_from(kwargs)
     scope = scope_from(kwargs)
@@ -91,10 +90,16 @@ def command(
         plan = asyncio.run(_plan(state, target, api, scope, headcount, list(paths), variables))
 
     if fmt == "json":
+        from vitable_config.engine.render.json import render_json
+
         text = render_json(plan)
     elif fmt == "markdown":
+        from vitable_config.engine.render.markdown import render_markdown
+
         text = render_markdown(plan)
     else:
+        from vitable_config.engine.render.text import render_text
+
         text = render_text(plan, style=text_style())
     click.echo(text, nl=not text.endswith("\n"))
     refused = refuse_denied(plan)  # a deny rule fails the run, under any exit-code mode
@@ -108,6 +113,8 @@ def command(
     if verdict.forced:
         click.echo(f"warning: {verdict.message}", err=True)
     if out is not None:
+        from vitable_config.engine.saved import save_plan
+
         save_plan(plan, out)
         click.echo(f"Saved the plan to {out}; apply it with: vitable-config apply {out}", err=True)
     if plan.duplicates:
