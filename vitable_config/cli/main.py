@@ -8,8 +8,11 @@ crash log).
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
@@ -85,9 +88,29 @@ def cli() -> None:
     """
 
 
+# The cyclic garbage collector's first threshold while a command runs (Python's
+# default is 700). A run builds hundreds of thousands of long-lived objects (config,
+# live state, plan) and almost no cyclic garbage, so at the default every few hundred
+# allocations start a collection that traverses the young objects, and every ~100 a
+# full one over everything alive: ~12% of a 2,000-plan-year plan's CPU time.
+GC_THRESHOLD = 10_000
+
+
+@contextmanager
+def _collect_less() -> Iterator[None]:
+    """Raise the collector's first threshold for one run; restore the caller's after."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], GC_THRESHOLD), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (see :mod:`vitable_config.cli.exits`)."""
-    return run(cli, argv, "vitable-config")
+    with _collect_less():
+        return run(cli, argv, "vitable-config")
 
 
 def entry() -> None:  # pragma: no cover - thin wrapper for console_scripts
