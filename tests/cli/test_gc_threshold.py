@@ -32,11 +32,13 @@ def test_a_plan_runs_with_the_raised_threshold_and_restores_the_callers(
     gc.callbacks.append(record)
     try:
         code = main(["plan", str(REPO_ROOT / "examples" / "quickstart"), "--format", "json"])
+        # The last one may start as main() returns, once the caller's 700 is back.
+        during = seen[:-1]
         after = gc.get_threshold()
     finally:
         gc.callbacks.remove(record)
         gc.set_threshold(*caller)
     assert code == 0
-    assert seen, "a plan allocates enough to start at least one collection"
-    assert min(t[0] for t in seen) >= 10_000, seen[:3]
+    assert during, "a plan allocates enough to start at least one collection"
+    assert min(t[0] for t in during) >= 10_000, during[:3]
     assert after == (700, caller[1], caller[2])

@@ -8,9 +8,12 @@ crash log).
 
 from __future__ import annotations
 
+import atexit
 import gc
 import importlib
+import os
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -114,7 +117,34 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:  # pragma: no cover - thin wrapper for console_scripts
-    sys.exit(main())
+    code = main()
+    _exit_now(code)
+    sys.exit(code)
+
+
+def _exit_now(code: int) -> None:
+    """End the process without the interpreter's teardown (freeing every module of
+    pydantic, httpx, click...: ~55 ms, 5-10% of a plan) once it has nothing left to do:
+    stdout and stderr are flushed and the exit handlers run here. Returns instead (the
+    caller then exits as Python does) while a non-daemon thread is still running, or
+    when flushing fails (a closed pipe: Python's own exit reports it, as before)."""
+    main_thread = threading.main_thread()
+    if any(t is not main_thread and not t.daemon and t.is_alive() for t in threading.enumerate()):
+        return
+    if not _flushed():
+        return
+    atexit._run_exitfuncs()  # each handler runs once: this also clears them
+    if _flushed():
+        os._exit(code)
+
+
+def _flushed() -> bool:
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 if __name__ == "__main__":  # pragma: no cover
