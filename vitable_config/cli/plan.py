@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from vitable_config.cli.options import (
     api_options,
     connect,
     make_client,
+    run_async,
     safety_from,
     safety_options,
     scope_from,
@@ -87,7 +87,7 @@ def command(
     headcount = headcount_from(kwargs)
     state = load_config(list(paths), variables)  # bad config fails before any API call
     with connect(api) as target:
-        plan = asyncio.run(_plan(state, target, api, scope, headcount, list(paths), variables))
+        plan = run_async(_plan(state, target, api, scope, headcount, list(paths), variables))
 
     if fmt == "json":
         from vitable_config.engine.render.json import render_json
