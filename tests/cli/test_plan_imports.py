@@ -3,8 +3,8 @@
 A real `vitable-config plan` runs in its own process against the sandbox over
 loopback HTTP; afterwards the process reports which modules it had loaded. The
 export/factor/import engine, the apply engine, saved plans (without ``--out``),
-the Markdown renderer and deepdiff (needed only for a contribution class that
-differs) must not be among them.
+the Markdown renderer, the cost report (without ``--headcount``) and deepdiff
+(needed only for a contribution class that differs) must not be among them.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ NOT_FOR_A_PLAN = (
     "vitable_config.engine.importer",
     "vitable_config.engine.saved",
     "vitable_config.engine.render.markdown",
+    "vitable_config.policy.cost",
     "vitable_config.cli.embedded",
 )
 
