@@ -1,6 +1,6 @@
 """A CLI run collects cyclic garbage less often (issue 15: a 2,000-plan-year plan
-spent ~12% of its CPU in the collector at Python's default threshold of 700), and
-gives the caller its own threshold back afterwards."""
+spent ~12% of its CPU in the collector at Python's default threshold of 700), a plan
+not at all, and the caller gets its own collector settings back afterwards."""
 
 from __future__ import annotations
 
@@ -23,10 +23,12 @@ def test_a_plan_runs_with_the_raised_threshold_and_restores_the_callers(
     for name, value in cli_env(sandbox.base_url, sandbox.api_key, tmp_path).items():
         monkeypatch.setenv(name, value)
     seen: list[tuple[int, int, int]] = []
+    enabled: list[bool] = []
     real = planner.build_plan
 
     def build_plan(*args: Any, **kwargs: Any) -> Any:
         seen.append(gc.get_threshold())  # while the plan command runs
+        enabled.append(gc.isenabled())
         return real(*args, **kwargs)
 
     monkeypatch.setattr(planner, "build_plan", build_plan)
@@ -41,3 +43,5 @@ def test_a_plan_runs_with_the_raised_threshold_and_restores_the_callers(
     assert len(seen) == 1
     assert seen[0][0] >= 10_000, seen
     assert after == (700, caller[1], caller[2])
+    assert enabled == [False]
+    assert gc.isenabled()

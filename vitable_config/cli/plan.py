@@ -12,6 +12,7 @@ from vitable_config.cli.options import (
     ApiOptions,
     api_from,
     api_options,
+    collector_paused,
     connect,
     make_client,
     run_async,
@@ -77,6 +78,13 @@ def command(
     PATH is a config file or a directory of *.yaml files. Nothing is written
     to the API. The plan goes to stdout; logs and errors to stderr.
     """
+    with collector_paused():
+        return _command(paths, fmt, out, detailed_exitcode, kwargs)
+
+
+def _command(
+    paths: tuple[str, ...], fmt: str, out: Path | None, detailed_exitcode: bool, kwargs: Any
+) -> int:
     from vitable_config.config import load_config
     from vitable_config.engine.safety import check_safety
 
