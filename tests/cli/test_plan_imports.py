@@ -3,8 +3,9 @@
 A real `vitable-config plan` runs in its own process against the sandbox over
 loopback HTTP; afterwards the process reports which modules it had loaded. The
 export/factor/import engine, the apply engine, saved plans (without ``--out``),
-the Markdown renderer, the cost report (without ``--headcount``) and deepdiff
-(needed only for a contribution class that differs) must not be among them.
+the Markdown renderer, the policy engine (the quick start declares no policies),
+the cost report (without ``--headcount``) and deepdiff (needed only for a
+contribution class that differs) must not be among them.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ NOT_FOR_A_PLAN = (
     "vitable_config.engine.saved",
     "vitable_config.engine.render.markdown",
     "vitable_config.policy.cost",
+    "vitable_config.policy.evaluate",
+    "vitable_config.policy.rules",
     "vitable_config.cli.embedded",
 )
 

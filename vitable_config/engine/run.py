@@ -158,7 +158,6 @@ async def _plan_state(
 ) -> Plan:
     from vitable_config.engine.live import read_live_state
     from vitable_config.engine.planner import build_plan
-    from vitable_config.policy.evaluate import assess_plan
 
     scope = scope or Scope()
     codes: dict[str, str] | None = None
@@ -186,6 +185,10 @@ async def _plan_state(
         scope=scope.as_dict(),
     )
     plan.api_dialect = api_dialect_of(client)
+    if state.policies is None and headcount is None:
+        return plan  # nothing to assess (the policy engine is not even imported)
+    from vitable_config.policy.evaluate import assess_plan
+
     return assess_plan(plan, state.policies, headcount)
 
 
