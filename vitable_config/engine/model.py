@@ -8,7 +8,7 @@ Nothing here does I/O.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal, get_args
@@ -118,6 +118,21 @@ class Fingerprints(Mapping[str, str]):
 
     def __len__(self) -> int:
         return len(self._all())
+
+    def __contains__(self, live_id: object) -> bool:
+        return live_id in self._all()
+
+    def get(self, live_id: str, default: Any = None) -> Any:
+        return self._all().get(live_id, default)
+
+    def keys(self) -> KeysView[str]:
+        return self._all().keys()
+
+    def items(self) -> ItemsView[str, str]:
+        return self._all().items()
+
+    def values(self) -> ValuesView[str]:
+        return self._all().values()
 
     def __repr__(self) -> str:
         return repr(self._all())
