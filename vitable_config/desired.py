@@ -11,9 +11,10 @@ Field paths are tuples, e.g. ``("coverage_end",)`` or
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import FrozenInstanceError, dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from vitable_config.errors import SourceLocation
 
@@ -26,22 +27,113 @@ LayerKind = Literal["defaults", "template", "rollout", "employer", "variable", "
 FieldPath = tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
 class Source:
     """Which layer supplied a value (cf. pydantic-settings' source records).
 
     ``kind`` is the layer; ``name`` names it where layers have names (the
     template name, the rollout name, the employer id, the variable name);
     ``location`` is where in the YAML (or CSV) the value was written.
+
+    Immutable and compared by value like a frozen dataclass. The loader makes one
+    per value it reads (:meth:`at_mark`), keeping the YAML parser's mark and making
+    the :class:`SourceLocation` only when ``location`` is first read: a plan with no
+    changes never reads most of them.
     """
 
+    __slots__ = ("_file", "_where", "kind", "name", "variables")
+    __match_args__ = ("kind", "name", "location", "variables")
+
     kind: LayerKind
-    name: str | None = None
-    location: SourceLocation | None = None
+    name: str | None
     # For a value computed by a Jinja expression: the variables it read (sorted), so
     # a reviewer knows the value also depends on per-employer data (CSV columns,
     # rollout/employer ``variables``, ``--var``), not only on the layer's text.
-    variables: tuple[str, ...] = ()
+    variables: tuple[str, ...]
+    # A SourceLocation or None, or (until ``location`` is read) a parser mark with
+    # 0-based ``line`` and ``column`` in ``_file``.
+    _where: Any
+    _file: str
+
+    def __init__(
+        self,
+        kind: LayerKind,
+        name: str | None = None,
+        location: SourceLocation | None = None,
+        variables: tuple[str, ...] = (),
+    ) -> None:
+        _set_kind(self, kind)
+        _set_name(self, name)
+        _set_where(self, location)
+        _set_file(self, "")
+        _set_variables(self, variables)
+
+    @classmethod
+    def at_mark(cls, kind: LayerKind, name: str | None, file: str, where: Any) -> Source:
+        """A source whose location is ``where``: a SourceLocation, None, or a parser mark
+        (0-based ``line``/``column``) in ``file``, turned into a SourceLocation on first
+        use."""
+        self = _new(cls)
+        _set_kind(self, kind)
+        _set_name(self, name)
+        _set_where(self, where)
+        _set_file(self, file)
+        _set_variables(self, ())
+        return self
+
+    @property
+    def location(self) -> SourceLocation | None:
+        where = self._where
+        if where is None or where.__class__ is SourceLocation:
+            return where
+        located = SourceLocation(self._file, where.line + 1, where.column + 1)
+        _set_where(self, located)
+        return located
+
+    @property
+    def file(self) -> str | None:
+        """``location.file`` (without making the location)."""
+        where = self._where
+        if where is None:
+            return None
+        if where.__class__ is SourceLocation:
+            return where.file
+        return self._file
+
+    def with_variables(self, variables: tuple[str, ...]) -> Source:
+        """This source, recording the variables its expression read."""
+        other = _new(Source)
+        _set_kind(other, self.kind)
+        _set_name(other, self.name)
+        _set_where(other, self._where)
+        _set_file(other, self._file)
+        _set_variables(other, variables)
+        return other
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.kind, self.name, self.location, self.variables)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return (
+            f"Source(kind={self.kind!r}, name={self.name!r}, location={self.location!r}, "
+            f"variables={self.variables!r})"
+        )
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Source, self._fields())
 
     def describe(self, *, column: bool = True) -> str:
         """``template standard-2027 (examples/rollout/vitable.yaml:22:9) using variable x``.
@@ -56,10 +148,20 @@ class Source:
             "variable": f"variable {self.name}",
             "plan_year": "the employer's own plan year",
         }.get(self.kind, self.kind)
-        if self.location is not None:
-            where = str(self.location) if column else f"{self.location.file}:{self.location.line}"
+        location = self.location
+        if location is not None:
+            where = str(location) if column else f"{location.file}:{location.line}"
             label += f" ({where})"
         return label + variables_suffix(self.variables)
+
+
+# The slots' own setters: Source is immutable to its users (``__setattr__`` refuses).
+_new = object.__new__
+_set_kind: Callable[[Source, Any], None] = vars(Source)["kind"].__set__
+_set_name: Callable[[Source, Any], None] = vars(Source)["name"].__set__
+_set_where: Callable[[Source, Any], None] = vars(Source)["_where"].__set__
+_set_file: Callable[[Source, Any], None] = vars(Source)["_file"].__set__
+_set_variables: Callable[[Source, Any], None] = vars(Source)["variables"].__set__
 
 
 def variables_suffix(names: tuple[str, ...]) -> str:

@@ -166,3 +166,24 @@ def test_markdown_tiny_budget_keeps_summary() -> None:
     assert "**Plan: 0 to create, 49 to update, 1 blocked" in out
     assert "Truncated" in out
     assert len(out) <= 800
+
+
+def test_json_layout_is_one_compact_json_dumps_line_per_change() -> None:
+    """Each change is exactly ``json.dumps(change_to_dict(c))`` (compact, non-ASCII kept),
+    also for an unchanged plan year, whose before and after are one shared dict."""
+    from vitable_config.engine.serialize import change_to_dict
+
+    plan = every_action_plan()
+    unchanged = next(c for c in plan.changes if c.action == "unchanged")
+    unchanged.before = unchanged.after
+    unchanged.employer_name = "Société “Ünchanged”"
+    text = render_json(plan)
+    lines = text.splitlines()
+    start = lines.index('  "changes": [') + 1
+    expected = [
+        "    " + json.dumps(change_to_dict(c), ensure_ascii=False, separators=(", ", ": "))
+        for c in plan.changes
+    ]
+    got = [line.removesuffix(",") for line in lines[start : start + len(plan.changes)]]
+    assert got == expected
+    assert "Société “Ünchanged”" in text

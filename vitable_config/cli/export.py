@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ from vitable_config.cli.options import (
     api_options,
     connect,
     make_client,
+    run_async,
     scope_from,
     scope_options,
 )
@@ -81,7 +81,7 @@ def command(out_dir: Path | None, flat: bool, into_dir: Path | None, **kwargs: A
                 products = await client.list_benefit_products() if into_dir else []
                 return plan_years, {p.product_code: p.id for p in products}
 
-        plan_years, product_ids = asyncio.run(read())
+        plan_years, product_ids = run_async(read())
     if into_dir is not None:
         if not plan_years:
             raise UserError(

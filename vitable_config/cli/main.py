@@ -8,8 +8,14 @@ crash log).
 
 from __future__ import annotations
 
+import atexit
+import gc
 import importlib
+import os
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
@@ -85,13 +91,60 @@ def cli() -> None:
     """
 
 
+# The cyclic garbage collector's first threshold while a command runs (Python's
+# default is 700). A run builds hundreds of thousands of long-lived objects (config,
+# live state, plan) and almost no cyclic garbage, so at the default every few hundred
+# allocations start a collection that traverses the young objects, and every ~100 a
+# full one over everything alive: ~12% of a 2,000-plan-year plan's CPU time.
+GC_THRESHOLD = 10_000
+
+
+@contextmanager
+def _collect_less() -> Iterator[None]:
+    """Raise the collector's first threshold for one run; restore the caller's after."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], GC_THRESHOLD), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (see :mod:`vitable_config.cli.exits`)."""
-    return run(cli, argv, "vitable-config")
+    with _collect_less():
+        return run(cli, argv, "vitable-config")
 
 
 def entry() -> None:  # pragma: no cover - thin wrapper for console_scripts
-    sys.exit(main())
+    code = main()
+    _exit_now(code)
+    sys.exit(code)
+
+
+def _exit_now(code: int) -> None:
+    """End the process without the interpreter's teardown (freeing every module of
+    pydantic, httpx, click...: ~55 ms, 5-10% of a plan) once it has nothing left to do:
+    stdout and stderr are flushed and the exit handlers run here. Returns instead (the
+    caller then exits as Python does) while a non-daemon thread is still running, or
+    when flushing fails (a closed pipe: Python's own exit reports it, as before)."""
+    main_thread = threading.main_thread()
+    if any(t is not main_thread and not t.daemon and t.is_alive() for t in threading.enumerate()):
+        return
+    if not _flushed():
+        return
+    atexit._run_exitfuncs()  # each handler runs once: this also clears them
+    if _flushed():
+        os._exit(code)
+
+
+def _flushed() -> bool:
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 if __name__ == "__main__":  # pragma: no cover

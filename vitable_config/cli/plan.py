@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +12,10 @@ from vitable_config.cli.options import (
     ApiOptions,
     api_from,
     api_options,
+    collector_paused,
     connect,
     make_client,
+    run_async,
     safety_from,
     safety_options,
     scope_from,
@@ -77,9 +78,15 @@ def command(
     PATH is a config file or a directory of *.yaml files. Nothing is written
     to the API. The plan goes to stdout; logs and errors to stderr.
     """
+    with collector_paused():
+        return _command(paths, fmt, out, detailed_exitcode, kwargs)
+
+
+def _command(
+    paths: tuple[str, ...], fmt: str, out: Path | None, detailed_exitcode: bool, kwargs: Any
+) -> int:
     from vitable_config.config import load_config
-    from vitable_config.engine.render import render_json, render_markdown, render_text
-    from vitable_config.engine.run import check_safety, save_plan
+    from vitable_config.engine.safety import check_safety
 
     api = api_from(kwargs)
     scope = scope_from(kwargs)
@@ -88,13 +95,19 @@ def command(
     headcount = headcount_from(kwargs)
     state = load_config(list(paths), variables)  # bad config fails before any API call
     with connect(api) as target:
-        plan = asyncio.run(_plan(state, target, api, scope, headcount, list(paths), variables))
+        plan = run_async(_plan(state, target, api, scope, headcount, list(paths), variables))
 
     if fmt == "json":
+        from vitable_config.engine.render.json import render_json
+
         text = render_json(plan)
     elif fmt == "markdown":
+        from vitable_config.engine.render.markdown import render_markdown
+
         text = render_markdown(plan)
     else:
+        from vitable_config.engine.render.text import render_text
+
         text = render_text(plan, style=text_style())
     click.echo(text, nl=not text.endswith("\n"))
     refused = refuse_denied(plan)  # a deny rule fails the run, under any exit-code mode
@@ -108,6 +121,8 @@ def command(
     if verdict.forced:
         click.echo(f"warning: {verdict.message}", err=True)
     if out is not None:
+        from vitable_config.engine.saved import save_plan
+
         save_plan(plan, out)
         click.echo(f"Saved the plan to {out}; apply it with: vitable-config apply {out}", err=True)
     if plan.duplicates:

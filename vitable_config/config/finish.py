@@ -5,7 +5,7 @@ plan year (with the variables each value read, for provenance)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -16,8 +16,9 @@ from vitable_config.config.layers import (
     yaml_name,
 )
 from vitable_config.config.models import check_product, check_status
+from vitable_config.config.money import known_cents
 from vitable_config.config.problems import ProblemList
-from vitable_config.config.values import is_template, parse_cents, parse_date
+from vitable_config.config.values import MAX_CENTS, is_template, parse_cents, parse_date
 from vitable_config.desired import (
     DesiredClass,
     DesiredPlanYear,
@@ -85,6 +86,12 @@ _PARSER_BY_FIELD: dict[str, Callable[[Any, bool], Any]] = {
 }
 
 
+_REQUIRED_NOT_KEY: tuple[tuple[FieldPath, str], ...] = tuple(
+    (f.path, f.yaml_name) for f in F.REQUIRED if not f.in_key
+)
+_DATE_FIELDS = frozenset(f.name for f in F.PLAN_YEAR_FIELDS if f.kind == "date")
+
+
 def _converter(path: FieldPath) -> Callable[[Any, bool], Any]:
     if path[0] == F.CLASSES:
         return _convert_cents
@@ -112,12 +119,30 @@ class PlanYearFinisher:
         if entry.parsed is not _UNSET:
             return entry.parsed
         raw = entry.value
+        # The literals the schema pass has read already: whole cents and YAML dates as
+        # they are (the field's parser would return them unchanged), dollars as the
+        # schema pass read them (parse_cents's memo).
+        kind = raw.__class__
+        literal: Any = _UNSET
+        if path[0] == F.CLASSES:
+            if kind is int and 0 <= raw <= MAX_CENTS:
+                literal = raw
+            elif kind is str:
+                cents = known_cents(raw)
+                if cents is not None:
+                    literal = cents
+        elif kind is date and path[0] in _DATE_FIELDS:
+            literal = raw
+        if literal is not _UNSET:
+            entry.parsed = literal
+            entry.described = entry.source
+            return literal
         convert = _converter(path)
-        where = entry.source.location
         if is_template(raw):
             try:
                 rendered = self.renderer.render(raw, variables)
             except TemplateFailure as exc:
+                where = entry.source.location
                 self.problems.add(
                     Problem(f"{yaml_name(path)}: {exc.message}", where, context, exc.hint)
                 )
@@ -125,6 +150,7 @@ class PlanYearFinisher:
             try:
                 return convert(rendered, True)
             except ValueError as exc:
+                where = entry.source.location
                 names = self.renderer.variables_of(raw)
                 cell = cells.get(names[0]) if cells and len(names) == 1 else None
                 if cell is not None:  # the value is one CSV cell: report it there
@@ -146,10 +172,11 @@ class PlanYearFinisher:
                     )
                 )
                 return _FAILED
+        entry.described = entry.source  # a literal reads no variables
         try:
             entry.parsed = convert(raw, False)
         except ValueError as exc:  # already caught by the schema; kept as a safety net
-            self.problems.add(Problem(f"{yaml_name(path)}: {exc}", where, context))
+            self.problems.add(Problem(f"{yaml_name(path)}: {exc}", entry.source.location, context))
             entry.parsed = _FAILED
         return entry.parsed
 
@@ -162,7 +189,8 @@ class PlanYearFinisher:
         variables, context = pending.variables, pending.context
         allow: dict[str, Allowance] = {}
         for path, entry in pending.entries.items():
-            if path[0] == ALLOW:
+            root = path[0]
+            if root == ALLOW:
                 allow[path[1]] = Allowance(path[1], entry.value, entry.source)
                 continue
             value = entry.parsed  # the fast path: a literal already converted
@@ -170,13 +198,15 @@ class PlanYearFinisher:
                 value = self.value(path, entry, variables, context, pending.variable_cells)
             if value is _FAILED:
                 failed = True
-            if path[0] == F.CLASSES:
-                classes.setdefault((path[1], path[2]), {})[path[3]] = value
+            if root == F.CLASSES:
+                amounts = classes.get((path[1], path[2]))
+                if amounts is None:
+                    classes[(path[1], path[2])] = {path[3]: value}
+                else:
+                    amounts[path[3]] = value
             else:
-                values[path[0]] = value
-        missing = [
-            f.yaml_name for f in F.REQUIRED if not f.in_key and f.path not in pending.entries
-        ]
+                values[root] = value
+        missing = [name for path, name in _REQUIRED_NOT_KEY if path not in pending.entries]
         if pending.incomplete_is_secondary and (
             missing or any(len(a) < len(F.CLASS_FIELDS) for a in classes.values())
         ):
@@ -228,7 +258,7 @@ class PlanYearFinisher:
             **values,
             contribution_classes=built,
             provenance={
-                path: self.source_of(entry)
+                path: entry.described or self.source_of(entry)
                 for path, entry in pending.entries.items()
                 if path[0] != ALLOW
             },
@@ -249,7 +279,7 @@ class PlanYearFinisher:
         if is_template(entry.value):
             names = self.renderer.variables_of(entry.value)
             if names:
-                described = replace(entry.source, variables=names)
+                described = entry.source.with_variables(names)
         entry.described = described
         return described
 

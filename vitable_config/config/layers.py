@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from vitable_config.config.yaml_loader import LocDict, value_location
+from vitable_config.config.yaml_loader import LocDict, value_mark
 from vitable_config.desired import FieldPath, LayerKind, Source
 from vitable_config.domain import fields as F
 from vitable_config.policy.model import ALLOW
@@ -54,39 +54,61 @@ class Fragment:
         return self.values.get(path)
 
 
+# (field path, the YAML keys above it, its own YAML key) of each plan-year field.
+_FIELD_SPECS: tuple[tuple[FieldPath, tuple[str, ...], str], ...] = tuple(
+    (f.path, f.yaml_path[:-1], f.yaml_path[-1]) for f in F.PLAN_YEAR_FIELDS
+)
+_CLASS_SPECS: tuple[tuple[str, str], ...] = tuple((cf.yaml_key, cf.name) for cf in F.CLASS_FIELDS)
+
+
 def flatten(raw: LocDict | None, kind: LayerKind, name: str | None) -> Fragment:
-    """Flatten a validated plan-year-fields mapping of one layer."""
+    """Flatten a validated plan-year-fields mapping of one layer.
+
+    Each entry's source keeps the parser's mark of the value (see
+    :meth:`Source.at_mark`): its location is made when something reads it."""
     frag = Fragment()
     if not raw:
         return frag
     values = frag.values
+    at = Source.at_mark
 
-    def put(path: FieldPath, container: Any, key: str) -> None:
-        values[path] = Entry(container[key], Source(kind, name, value_location(container, key)))
-
-    for f in F.PLAN_YEAR_FIELDS:
+    for path, parents, last in _FIELD_SPECS:
         container: Any = raw
-        for part in f.yaml_path[:-1]:
+        for part in parents:
             container = container.get(part) if container else None
-        if container and container.get(f.yaml_path[-1]) is not None:
-            put(f.path, container, f.yaml_path[-1])
+        if container and container.get(last) is not None:
+            values[path] = Entry(container[last], at(kind, name, *value_mark(container, last)))
     classes = raw.get(F.CLASSES)
     if classes:
+        removals = frag.removals
         for employment, tiers in classes.items():
             if tiers is None:
-                frag.removals.append((F.CLASSES, employment))
+                removals.append((F.CLASSES, employment))
                 continue
             for tier, amounts in tiers.items():
                 if amounts is None:
-                    frag.removals.append((F.CLASSES, employment, tier))
+                    removals.append((F.CLASSES, employment, tier))
                     continue
-                for cf in F.CLASS_FIELDS:
-                    if amounts.get(cf.yaml_key) is not None:
-                        put((F.CLASSES, employment, tier, cf.name), amounts, cf.yaml_key)
+                if amounts.__class__ is LocDict:  # as loaded: its marks, read directly
+                    file, locs, own = amounts.file, amounts.value_locs, amounts._loc
+                    for yaml_key, field_name in _CLASS_SPECS:
+                        amount = amounts.get(yaml_key)
+                        if amount is not None:
+                            where = locs.get(yaml_key)
+                            values[(F.CLASSES, employment, tier, field_name)] = Entry(
+                                amount, at(kind, name, file, own if where is None else where)
+                            )
+                    continue
+                for yaml_key, field_name in _CLASS_SPECS:
+                    amount = amounts.get(yaml_key)
+                    if amount is not None:
+                        values[(F.CLASSES, employment, tier, field_name)] = Entry(
+                            amount, at(kind, name, *value_mark(amounts, yaml_key))
+                        )
     # Policy exceptions merge like values: (allow, rule) -> the reason, where it was written.
     for index, item in enumerate(raw.get(ALLOW) or ()):
         values[(ALLOW, item["rule"])] = Entry(
-            item["reason"], Source(kind, name, value_location(raw[ALLOW], index))
+            item["reason"], at(kind, name, *value_mark(raw[ALLOW], index))
         )
     return frag
 

@@ -23,7 +23,13 @@ from vitable_config.config.names import (
     suspicious_characters,
 )
 from vitable_config.config.policy_models import AllowList, Policies
-from vitable_config.config.values import is_template, parse_cents, parse_date, show_value
+from vitable_config.config.values import (
+    MAX_CENTS,
+    is_template,
+    parse_cents,
+    parse_date,
+    show_value,
+)
 from vitable_config.domain.vocabulary import PLAN_YEAR_STATUSES, PRODUCT_CODES
 
 EMPLOYER_ID_PATTERN = r"^empr_[A-Za-z0-9_\-]+$"
@@ -91,6 +97,8 @@ def check_status(value: object) -> str:
 
 
 def _cents_literal(value: object) -> object:
+    if value.__class__ is int and 0 <= value <= MAX_CENTS:
+        return value  # what parse_cents accepts as it is
     if is_template(value):
         _template_ok(value)  # type: ignore[arg-type]
     else:

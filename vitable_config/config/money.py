@@ -42,6 +42,14 @@ _EXPONENT = re.compile(r"^[+-]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][+-]?[0-9]+$")
 _DOLLAR_LEADING_ZERO = re.compile(r"^\$0[0-9]+(?:\.[0-9]{2})?$")
 
 
+# Amounts written as dollars ("$450.00"), already read: text -> cents. A config
+# repeats the same few amounts thousands of times, and each is read twice (by the
+# schema pass and by the builder). Bounded: texts of at most CENTS_MEMO_TEXT
+# characters, at most CENTS_MEMO_MAX of them (then new texts are read, not kept).
+CENTS_MEMO_MAX = 10_000
+CENTS_MEMO_TEXT = 32
+_CENTS_MEMO: dict[str, int] = {}
+
 DECIMAL_FRACTION_PATTERN = r"-?(?:0|[1-9][0-9]*)\.[0-9]+"
 DECIMAL_FRACTION = re.compile(rf"^{DECIMAL_FRACTION_PATTERN}$")
 
@@ -131,6 +139,12 @@ def number_like_hint(text: str) -> str | None:
     return None
 
 
+def known_cents(text: str) -> int | None:
+    """The cents of a dollars text :func:`parse_cents` has read before (else None):
+    ``parse_cents(text)`` without a call, for a text seen thousands of times."""
+    return _CENTS_MEMO.get(text) if text.__class__ is str else None
+
+
 def parse_cents(value: object, *, rendered: bool = False) -> int:
     """Integer cents from ``45000``, ``"$450.00"`` or ``"$450"``.
 
@@ -139,6 +153,10 @@ def parse_cents(value: object, *, rendered: bool = False) -> int:
     accepted too, because arithmetic and string building naturally produce them.
     The digits follow the same rule as everywhere: ``"045000"`` is refused.
     """
+    if value.__class__ is str:
+        known = _CENTS_MEMO.get(value)
+        if known is not None:
+            return known
     if isinstance(value, bool):
         raise MoneyError(f"expected {CENTS_EXPECTED}, got {show_value(value)}")
     if isinstance(value, DecimalNumber):
@@ -155,7 +173,14 @@ def parse_cents(value: object, *, rendered: bool = False) -> int:
         text = value.strip()
         match = _DOLLARS.fullmatch(text)
         if match:
-            return int(match.group(1)) * 100 + int(match.group(2) or 0)
+            cents = int(match.group(1)) * 100 + int(match.group(2) or 0)
+            if (
+                value.__class__ is str
+                and len(value) <= CENTS_MEMO_TEXT
+                and len(_CENTS_MEMO) < CENTS_MEMO_MAX
+            ):
+                _CENTS_MEMO[value] = cents
+            return cents
         if rendered and _DIGITS.fullmatch(text):
             return int(text)
         hint = number_like_hint(text)

@@ -18,6 +18,7 @@ the same name, and names that differ must look different:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -95,8 +96,18 @@ def name_problem(value: object, what: str, pattern: re.Pattern[str], rule: str) 
     return f"{what} {shown} is not a valid name: use {rule}"
 
 
+@functools.lru_cache(maxsize=4096)
+def _employment_problem(value: str) -> str | None:
+    return name_problem(value, "employment name", _EMPLOYMENT, EMPLOYMENT_RULE)
+
+
 def check_employment(value: object) -> str:
-    problem = name_problem(value, "employment name", _EMPLOYMENT, EMPLOYMENT_RULE)
+    """An employment name (checked once per distinct text: it repeats in every plan
+    year of a config)."""
+    if value.__class__ is str:
+        problem = _employment_problem(value)
+    else:
+        problem = name_problem(value, "employment name", _EMPLOYMENT, EMPLOYMENT_RULE)
     if problem:
         raise ValueError(problem)
     assert isinstance(value, str)
@@ -140,29 +151,21 @@ def employment_warnings(plan_years: Iterable[DesiredPlanYear]) -> list[ConfigWar
 
     A *place* is one layer that writes the name (a template, a rollout, an employer
     override or plan year, defaults), found from the plan years' provenance."""
-    places: dict[str, dict[tuple[str, str | None, str | None], SourceLocation | None]] = {}
+    plan_years = list(plan_years)
+    # The places (layer kind, layer name, file) writing each employment name; their
+    # locations are only looked up for the names that get a warning (see _first_at).
+    places: dict[str, set[tuple[str, str | None, str | None]]] = {}
     years: dict[str, int] = {}
-    # A template's sources are shared by every plan year it reaches: look at each
-    # (source, employment) once (this runs over every class of every plan year).
-    seen: set[tuple[int, str]] = set()
     for py in plan_years:
         for employment in {employment for employment, _tier in py.contribution_classes}:
             years[employment] = years.get(employment, 0) + 1
         for path, source in py.provenance.items():
             if len(path) < 2 or path[0] != "contribution_classes":
                 continue
-            marker = (id(source), path[1])
-            if marker in seen:
-                continue
-            seen.add(marker)
-            loc = source.location
-            known = places.setdefault(path[1], {})
-            key = (source.kind, source.name, loc.file if loc else None)
-            first = known.get(key)
-            if key not in known or (
-                loc and first and (loc.line, loc.column) < (first.line, first.column)
-            ):
-                known[key] = loc
+            known = places.get(path[1])
+            if known is None:
+                known = places[path[1]] = set()
+            known.add((source.kind, source.name, source.file))
     warnings: list[ConfigWarning] = []
     for name in sorted(years):
         if len(places.get(name, {})) != 1:
@@ -181,12 +184,29 @@ def employment_warnings(plan_years: Iterable[DesiredPlanYear]) -> list[ConfigWar
                 f"({_plural(years[name], 'plan year')}); did you mean {match!r}? (used in "
                 f"{_plural(len(places.get(match, {})), 'place')}, "
                 f"{_plural(years[match], 'plan year')})",
-                next(iter(places[name].values())),
+                _first_at(plan_years, name),
                 f"a different name is a different contribution class: {name!r} would be added "
                 f"beside {match!r}, not change it",
             )
         )
     return warnings
+
+
+def _first_at(plan_years: list[DesiredPlanYear], employment: str) -> SourceLocation | None:
+    """Where the one place writing ``employment`` first writes it: the earliest
+    (line, column) of its values, or None when the first value seen has no location."""
+    first: SourceLocation | None = None
+    found = False
+    for py in plan_years:
+        for path, source in py.provenance.items():
+            if len(path) < 2 or path[0] != "contribution_classes" or path[1] != employment:
+                continue
+            loc = source.location
+            if not found:
+                first, found = loc, True
+            elif loc and first and (loc.line, loc.column) < (first.line, first.column):
+                first = loc
+    return first
 
 
 # --- case-insensitive duplicates --------------------------------------------------------

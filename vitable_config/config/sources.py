@@ -9,6 +9,7 @@ never read as config documents.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,8 +47,11 @@ def _display(path: Path) -> str:
     return str(path)
 
 
-def _candidates(paths: list[str | Path], problems: list[Problem]) -> list[Path]:
-    found: list[Path] = []
+def _candidates(paths: list[str | Path], problems: list[Problem]) -> list[tuple[Path, Path | None]]:
+    """The files to read, each with its resolved path when that is known already (a
+    file listed from a directory that is not a symlink: the directory resolved once,
+    joined with the name; resolving each file would look up every component again)."""
+    found: list[tuple[Path, Path | None]] = []
     for raw in paths:
         path = Path(raw)
         try:
@@ -62,12 +66,17 @@ def _candidates(paths: list[str | Path], problems: list[Problem]) -> list[Path]:
             )
         elif is_dir:
             try:
-                entries = sorted(
-                    p for p in path.iterdir() if p.suffix in YAML_SUFFIXES and p.name[0] != "."
-                )
+                with os.scandir(path) as listing:
+                    linked = {
+                        e.name: e.is_symlink()
+                        for e in listing
+                        if e.name[0] != "." and os.path.splitext(e.name)[1] in YAML_SUFFIXES
+                    }
             except OSError as exc:
                 problems.append(Problem(f"cannot list {path}: {exc.strerror or exc}"))
                 continue
+            entries = sorted(path / name for name in linked)
+            resolved_dir = _resolve(path)
             if not entries:
                 problems.append(
                     Problem(
@@ -75,9 +84,9 @@ def _candidates(paths: list[str | Path], problems: list[Problem]) -> list[Path]:
                         hint="point at a config file or a directory containing them",
                     )
                 )
-            found.extend(entries)
+            found.extend((p, None if linked[p.name] else resolved_dir / p.name) for p in entries)
         else:
-            found.append(path)
+            found.append((path, None))
     return found
 
 
@@ -116,8 +125,8 @@ def load_documents(
     seen: set[Path] = set()
     target_files: set[Path] = set()
     errors: dict[Path, list[Problem]] = {}
-    for path in candidates:
-        resolved = _resolve(path)
+    for path, known in candidates:
+        resolved = known or _resolve(path)
         if resolved in seen:
             continue
         seen.add(resolved)

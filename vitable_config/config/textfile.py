@@ -4,6 +4,7 @@ both read through :func:`read_text`)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from vitable_config.errors import Problem, SourceLocation, UserError
@@ -15,7 +16,7 @@ MAX_CSV_BYTES = 10 * 1024 * 1024
 def read_text(path: Path, display: str, limit: int = MAX_FILE_BYTES) -> str:
     """Read a config file as UTF-8 text, refusing huge, binary or mis-encoded files."""
     try:
-        size = path.stat().st_size
+        size = os.stat(path).st_size
         if size > limit:
             raise file_problem(
                 display,
@@ -23,8 +24,20 @@ def read_text(path: Path, display: str, limit: int = MAX_FILE_BYTES) -> str:
                 "split the configuration into several files in one directory, and keep "
                 "long employer lists in a rollout CSV",
             )
-        with path.open("rb") as fh:
-            data = fh.read(limit + 1)
+        # os calls rather than pathlib and a buffered file: thousands of small files.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        try:
+            chunks: list[bytes] = []
+            want = limit + 1
+            while want > 0:
+                chunk = os.read(fd, want)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                want -= len(chunk)
+            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise file_problem(display, f"cannot read file: {exc.strerror or exc}", None) from None
     except RuntimeError as exc:  # pathlib reports symlink loops this way

@@ -121,6 +121,19 @@ def value_location(data: object, key: Any) -> SourceLocation | None:
     return None
 
 
+def value_mark(data: object, key: Any) -> tuple[str, Where]:
+    """``(file, where)`` of ``data[key]`` for :meth:`Source.at_mark`: what
+    :func:`value_location` returns, before it is made a SourceLocation."""
+    if isinstance(data, LocDict):
+        where = data.value_locs.get(key)
+        return data.file, data._loc if where is None else where
+    if isinstance(data, LocList):
+        if isinstance(key, int) and 0 <= key < len(data.locs):
+            return data.file, data.locs[key]
+        return data.file, data._loc
+    return "", None
+
+
 def container_location(data: object) -> SourceLocation | None:
     return data.loc if isinstance(data, LocDict | LocList) else None
 
@@ -135,11 +148,21 @@ _RESOLVED: dict[str, str] = {}
 _RESOLVED_MAX = 50_000
 
 
+_NO_PATHS: dict[Any, Any] = {}  # stays empty (see _LocatingLoader.descend_resolver)
+
+
 class _LocatingLoader(_BaseLoader):  # type: ignore[misc]
+    # The composer calls these twice per node to track path resolvers, of which there
+    # are none (asserted below): C callables that ignore their arguments, instead of
+    # Python methods that return at once (the return value is not used).
+    descend_resolver = staticmethod(_NO_PATHS.get)  # (parent node, index)
+    ascend_resolver = staticmethod(_NO_PATHS.clear)  # () on an empty dict
+
     def __init__(self, stream: str, filename: str) -> None:
         super().__init__(stream)
         self.filename = filename
         self.problems: list[Problem] = []
+        self.maybe_merge = True
 
     def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
         """The tag of a node without a tag: PyYAML's rule (the YAML 1.2 resolvers
@@ -311,6 +334,9 @@ def _too_large(filename: str) -> UserError:
     )
 
 
+_new_dict = dict.__new__
+
+
 def _build(loader: _LocatingLoader, root: Node) -> Any:
     """The document's values in one pass over the composed nodes: the same result as
     ``loader.construct_document`` (located mappings and sequences, YAML 1.2 scalars,
@@ -319,10 +345,13 @@ def _build(loader: _LocatingLoader, root: Node) -> Any:
 
     Mappings with a merge key (``<<``) and nodes of any other tag are built by the
     loader itself, so merges, unknown tags and their errors behave exactly as there.
-    Counts the values built and stops past :data:`MAX_NODES`.
+    Counts the values built and stops past :data:`MAX_NODES`. When the loader's
+    ``maybe_merge`` is false the text has no merge key (no ``<<`` and no tag at all),
+    so mappings are not searched for one.
     """
     filename = loader.filename
     problems = loader.problems
+    maybe_merge = loader.maybe_merge
     constructors = loader.yaml_constructors
     scalars = {tag: constructors[tag] for tag in _PLAIN_SCALARS if tag in constructors}
     built = 0
@@ -342,10 +371,15 @@ def _build(loader: _LocatingLoader, root: Node) -> Any:
                 return constructor(loader, node)
         elif cls is MappingNode and tag == _MAP:
             pairs = node.value
-            if any(k.tag == _MERGE for k, _ in pairs):
+            if maybe_merge and any(k.tag == _MERGE for k, _ in pairs):
                 return loader.construct_object(node, deep=True)
-            result = LocDict(node.start_mark, filename)
-            key_locs, value_locs = result.key_locs, result.value_locs
+            # LocDict(node.start_mark, filename), without the calls of __init__.
+            result = _new_dict(LocDict)
+            result._loc = node.start_mark
+            result.file = filename
+            key_locs: dict[Any, Where] = {}
+            value_locs: dict[Any, Where] = {}
+            result.key_locs, result.value_locs = key_locs, value_locs
             built += 2 * len(pairs)
             if built > MAX_NODES:
                 raise _too_large(filename)
@@ -448,6 +482,8 @@ def parse_yaml(text: str, display: str) -> Any:
             return LocDict(SourceLocation(display, 1), display)
         if "&" in text:  # anchors, so maybe aliases: refuse bombs and cycles first
             _expanded_size(node, display)
+        # A merge key is the plain text << or an explicitly tagged key (tags need "!").
+        loader.maybe_merge = "<<" in text or "!" in text
         data = _build(loader, node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

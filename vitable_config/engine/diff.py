@@ -14,9 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from deepdiff import DeepDiff
-from deepdiff.helper import notpresent
-
 from vitable_config.desired import DesiredPlanYear, FieldPath, Source
 from vitable_config.domain.fields import CLASS_SOURCE_ORDER, CLASSES, FIELD_ORDER
 from vitable_config.domain.vocabulary import tier_rank
@@ -34,6 +31,17 @@ _DEEPDIFF_OPTIONS: dict[str, Any] = {
 }
 
 SourceLookup = Callable[[FieldPath], Source | None]
+
+
+class _NotPresent:
+    """A value absent on one side (deepdiff's own marker is mapped to this one, so
+    deepdiff is imported only when a contribution class actually differs)."""
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return "not present"
+
+
+notpresent: Any = _NotPresent()
 
 _REPORT_KINDS: dict[str, ChangeKind] = {
     "values_changed": "change",
@@ -77,8 +85,8 @@ def _expand(path: FieldPath, kind: ChangeKind, value: Any) -> list[tuple[FieldPa
     return [(path, value)]
 
 
-def _missing(value: Any) -> Any:
-    return None if value is notpresent else value
+def _missing(value: Any, absent: Any) -> Any:
+    return None if value is absent else value
 
 
 def additions(after: Normalized, source: SourceLookup | None = None) -> list[FieldChange]:
@@ -109,6 +117,9 @@ def _deep_changes(
     prefix: FieldPath, before: Any, after: Any, lookup: SourceLookup
 ) -> list[FieldChange]:
     """deepdiff one small subtree (one contribution class) into FieldChanges."""
+    from deepdiff import DeepDiff
+    from deepdiff.helper import notpresent as absent
+
     changes: list[FieldChange] = []
     tree = DeepDiff(before, after, **_DEEPDIFF_OPTIONS)
     for report_type, levels in tree.items():
@@ -124,7 +135,11 @@ def _deep_changes(
             else:
                 changes.append(
                     FieldChange(
-                        path, "change", _missing(level.t1), _missing(level.t2), lookup(path)
+                        path,
+                        "change",
+                        _missing(level.t1, absent),
+                        _missing(level.t2, absent),
+                        lookup(path),
                     )
                 )
     return changes

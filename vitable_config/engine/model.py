@@ -8,6 +8,7 @@ Nothing here does I/O.
 
 from __future__ import annotations
 
+from collections.abc import Callable, ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal, get_args
@@ -90,6 +91,53 @@ class PlanYearChange:
     desired: DesiredPlanYear | None = field(default=None, repr=False, compare=False)
 
 
+class Fingerprints(Mapping[str, str]):
+    """The fingerprints of live plan years by id, computed all at once on first use:
+    the JSON plan, a saved plan and apply read them; a text or Markdown plan does not.
+    (Live plan years are never modified after they are read.)"""
+
+    __slots__ = ("_fingerprint", "_pending", "_values")
+
+    def __init__(self, plan_years: Iterable[Any], fingerprint: Callable[[Any], str]) -> None:
+        self._pending: list[Any] | None = list(plan_years)
+        self._fingerprint = fingerprint
+        self._values: dict[str, str] = {}
+
+    def _all(self) -> dict[str, str]:
+        if self._pending is not None:
+            fingerprint = self._fingerprint
+            self._values = {py.id: fingerprint(py) for py in self._pending}
+            self._pending = None
+        return self._values
+
+    def __getitem__(self, live_id: str) -> str:
+        return self._all()[live_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __contains__(self, live_id: object) -> bool:
+        return live_id in self._all()
+
+    def get(self, live_id: str, default: Any = None) -> Any:
+        return self._all().get(live_id, default)
+
+    def keys(self) -> KeysView[str]:
+        return self._all().keys()
+
+    def items(self) -> ItemsView[str, str]:
+        return self._all().items()
+
+    def values(self) -> ValuesView[str]:
+        return self._all().values()
+
+    def __repr__(self) -> str:
+        return repr(self._all())
+
+
 @dataclass(slots=True)
 class Plan:
     changes: list[PlanYearChange]  # sorted by (employer_id, product, coverage_start)
@@ -97,7 +145,7 @@ class Plan:
     base_url: str
     # Fingerprint (sha256 of canonical JSON) of every live plan year read, by live id;
     # plus the natural keys that were absent (creates), so apply can refuse a stale plan.
-    fingerprints: dict[str, str] = field(default_factory=dict)
+    fingerprints: Mapping[str, str] = field(default_factory=dict)
     absent_keys: list[PlanYearKey] = field(default_factory=list)
     reach: list[Reach] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date
-from operator import attrgetter
 from typing import Any
 
 from vitable_config.api.models import PlanYear
@@ -55,38 +54,48 @@ def cents(value: Any) -> int:
 # (canonical name, response attribute, is a date, optional) of each compared field.
 _COMPARED = tuple((f.name, f.response_name, f.kind == "date", f.optional) for f in F.COMPARED)
 _AMOUNT_NAMES = tuple(f.name for f in F.CLASS_FIELDS)
-_class_key = attrgetter(F.EMPLOYMENT, F.TIER)
 
 
-def _compile_amounts() -> Callable[[Any], dict[str, int]]:
-    """``cls -> {<amount name>: cls.<amount name>, ...}`` for the table's class fields,
-    compiled once (as dataclasses does): this runs for every class of every plan year."""
-    body = ", ".join(f"{name!r}: cls.{name}" for name in _AMOUNT_NAMES)
-    namespace: dict[str, Any] = {}
-    exec(f"def amounts(cls):\n    return {{{body}}}\n", namespace)
-    compiled: Callable[[Any], dict[str, int]] = namespace["amounts"]
+def _compile_classes() -> Callable[..., dict[str, dict[str, dict[str, int]]]]:
+    """``(classes, check) -> {employment: {tier: {<amount name>: cents, ...}}}``, in
+    (employment, tier order, tier) order, compiled once from the field table (as
+    dataclasses does): this runs for every class of every plan year. Rows carry their
+    input position, so classes with the same key keep their input order (a stable
+    sort; the last one wins) and the sort never compares the class objects."""
+    amounts = ", ".join(f"{name!r}: cls.{name}" for name in _AMOUNT_NAMES)
+    source = f"""\
+def classes(items, check):
+    rows = sorted([
+        (cls.{F.EMPLOYMENT}, rank(cls.{F.TIER}, 99), cls.{F.TIER}, i, cls)
+        for i, cls in enumerate(items)
+    ])
+    out = {{}}
+    for employment, _rank, tier, _i, cls in rows:
+        amounts = {{{amounts}}}
+        if check:
+            for value in amounts.values():
+                if type(value) is not int:
+                    amounts = {{name: cents(value) for name, value in amounts.items()}}
+                    break
+        group = out.get(employment)
+        if group is None:
+            group = out[employment] = {{}}
+        group[tier] = amounts
+    return out
+"""
+    namespace: dict[str, Any] = {"rank": TIER_ORDER.get, "cents": cents}
+    exec(source, namespace)
+    compiled: Callable[..., dict[str, dict[str, dict[str, int]]]] = namespace["classes"]
     return compiled
 
 
-_class_amounts = _compile_amounts()
-
-
-def _class_order(cls: Any) -> tuple[str, int, str]:
-    employment, tier = _class_key(cls)
-    return (employment, TIER_ORDER.get(tier, 99), tier)
+_compiled_classes = _compile_classes()
 
 
 def _classes(items: Iterable[Any], *, check: bool) -> dict[str, dict[str, dict[str, int]]]:
     """Class objects (desired or live) grouped employment -> tier -> amounts, in order.
     ``check``: make sure each amount is whole cents (live ones already are: pydantic)."""
-    out: dict[str, dict[str, dict[str, int]]] = {}
-    for cls in sorted(items, key=_class_order):
-        employment, tier = _class_key(cls)
-        amounts = _class_amounts(cls)
-        if check:
-            amounts = {name: cents(value) for name, value in amounts.items()}
-        out.setdefault(employment, {})[tier] = amounts
-    return out
+    return _compiled_classes(items, check)
 
 
 def normalize_desired_classes(

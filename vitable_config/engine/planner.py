@@ -30,7 +30,7 @@ from vitable_config.domain.vocabulary import (
 )
 from vitable_config.engine.diff import additions, diff_normalized, source_for
 from vitable_config.engine.live import LiveState, fingerprint
-from vitable_config.engine.model import ACTIONS, FieldChange, Plan, PlanYearChange
+from vitable_config.engine.model import ACTIONS, FieldChange, Fingerprints, Plan, PlanYearChange
 from vitable_config.engine.normalize import normalize_desired, normalize_live
 from vitable_config.engine.reach import compute_reach
 from vitable_config.errors import Problem, UserError
@@ -426,7 +426,7 @@ def build_plan(
         changes=changes,
         created_at=created_at or datetime.now(UTC),
         base_url=base_url,
-        fingerprints={py.id: fingerprint(py) for py in live.all_plan_years()},
+        fingerprints=Fingerprints(live.all_plan_years(), fingerprint),
         absent_keys=[c.key for c in changes if c.action == "create"],
         reach=compute_reach(changes),
         warnings=builder.warnings,

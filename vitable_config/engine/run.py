@@ -24,28 +24,35 @@ plan, the safety cap) are raised as :class:`vitable_config.errors.UserError`.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from vitable_config.desired import DesiredState
-from vitable_config.engine.apply import ApplyOptions, ProgressCallback, apply_changes
-from vitable_config.engine.export import export_live, write_export
 from vitable_config.engine.model import ApplyResult, Plan
 from vitable_config.engine.ports import VitableApi
 from vitable_config.engine.safety import SafetyPolicy, SafetyVerdict, check_safety
-from vitable_config.engine.saved import (
-    api_dialect_of,
-    check_base_url,
-    ensure_fresh,
-    load_plan,
-    save_plan,
-)
 from vitable_config.engine.scope import Scope, filter_desired
 from vitable_config.errors import UserError
-from vitable_config.policy.cost import Headcount
-from vitable_config.policy.evaluate import assess_plan
+
+if TYPE_CHECKING:
+    from vitable_config.engine.apply import ApplyOptions, ProgressCallback
+    from vitable_config.engine.export import export_live, write_export
+    from vitable_config.engine.saved import check_base_url, load_plan, save_plan
+    from vitable_config.policy.cost import Headcount
+
+# Names this module re-exports from modules a plan does not need (apply, export, saved
+# plans): imported on first use, so `plan` does not pay for them.
+_LAZY = {
+    "export_live": "vitable_config.engine.export",
+    "write_export": "vitable_config.engine.export",
+    "check_base_url": "vitable_config.engine.saved",
+    "load_plan": "vitable_config.engine.saved",
+    "save_plan": "vitable_config.engine.saved",
+}
 
 __all__ = [
     "ApplyResult",
@@ -63,6 +70,13 @@ __all__ = [
     "save_plan",
     "write_export",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
 
 
 async def plan_config(
@@ -124,6 +138,16 @@ def record_inputs(
     return plan
 
 
+def api_dialect_of(client: object) -> str | None:
+    """The API dialect a client has spoken in this run (None: a fake, or not known yet).
+    The same as :func:`vitable_config.engine.saved.api_dialect_of`, here so that a plan
+    does not import the saved-plan machinery."""
+    from vitable_config.api.wire import DialectState
+
+    state = getattr(client, "dialect", None)
+    return state.dialect if isinstance(state, DialectState) else None
+
+
 async def _plan_state(
     state: DesiredState,
     client: VitableApi,
@@ -161,6 +185,10 @@ async def _plan_state(
         scope=scope.as_dict(),
     )
     plan.api_dialect = api_dialect_of(client)
+    if state.policies is None and headcount is None:
+        return plan  # nothing to assess (the policy engine is not even imported)
+    from vitable_config.policy.evaluate import assess_plan
+
     return assess_plan(plan, state.policies, headcount)
 
 
@@ -190,7 +218,9 @@ async def apply_plan(
     :class:`SafetyPolicy()`) is checked again here; a refusal raises :class:`UserError`.
     ``stop``/``abandon``: see :func:`~vitable_config.engine.apply.apply_changes`.
     """
+    from vitable_config.engine.apply import ApplyOptions, apply_changes
     from vitable_config.engine.guard import reread_before_write, verify_after_write
+    from vitable_config.engine.saved import ensure_fresh
 
     verdict = check_safety(plan, safety or SafetyPolicy())
     if not verdict.allowed:
@@ -228,5 +258,7 @@ async def export_to_directory(
     client: VitableApi, directory: str | Path, *, scope: Scope | None = None
 ) -> list[Path]:
     """Export the live plan years in ``scope`` as config files in ``directory``."""
+    from vitable_config.engine.export import export_live, write_export
+
     plan_years = await export_live(client, scope=scope)
     return write_export(plan_years, directory)

@@ -10,11 +10,11 @@ undefined names) is a config error at its file:line:column, not a violation.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from vitable_config.desired import DesiredPlanYear, DesiredState
 from vitable_config.engine.model import Plan
 from vitable_config.errors import Problem, UserError
-from vitable_config.policy.cost import Headcount, cost_report
 from vitable_config.policy.model import CostLine, CostReport, Violation, dollars
 from vitable_config.policy.rules import (
     ExpressionError,
@@ -24,6 +24,9 @@ from vitable_config.policy.rules import (
     check,
     items_of_normalized,
 )
+
+if TYPE_CHECKING:
+    from vitable_config.policy.cost import Headcount
 
 COST_NEEDS_HEADCOUNT = "cost guardrails need a headcount file (--headcount FILE)"
 
@@ -162,6 +165,8 @@ def denied(violations: Iterable[Violation]) -> list[Violation]:
 def assess_plan(plan: Plan, policies: PolicySet | None, headcount: Headcount | None) -> Plan:
     """Set ``plan.cost`` (with a headcount file) and ``plan.violations``; return the plan."""
     if headcount is not None:
+        from vitable_config.policy.cost import cost_report  # only with a headcount file
+
         plan.cost = cost_report(plan, headcount)
     plan.violations = evaluate_plan(policies, plan)
     plan.policies_checked = policies is not None

@@ -9,7 +9,7 @@ Every ``allow:`` must name a defined rule. Problems carry file:line:column.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter
 
@@ -24,7 +24,9 @@ from vitable_config.config.yaml_loader import key_location, value_location
 from vitable_config.desired import DesiredPlanYear
 from vitable_config.errors import Problem, SourceLocation
 from vitable_config.policy.model import POLICIES
-from vitable_config.policy.rules import PolicySet, Rule
+
+if TYPE_CHECKING:
+    from vitable_config.policy.rules import PolicySet, Rule
 
 
 @functools.cache
@@ -64,7 +66,8 @@ def load_policies(
     plan_years: list[DesiredPlanYear],
     problems: ProblemList,
 ) -> PolicySet | None:
-    """The config's rules (None when no file has a ``policies:`` section)."""
+    """The config's rules (None when no file has a ``policies:`` section; the rule
+    engine is then not imported)."""
     renderer = Renderer()
     rules: dict[str, Rule] = {}
     seen = False
@@ -85,6 +88,8 @@ def load_policies(
                     )
                 )
                 continue
+            from vitable_config.policy.rules import Rule
+
             spec = _adapter().validate_python(raw)  # the schema check has already passed
             rule = Rule(name, spec, here)
             if isinstance(spec, ExpressionRule):
@@ -115,6 +120,8 @@ def load_policies(
     _check_allows(plan_years, rules, problems)
     if not seen:
         return None
+    from vitable_config.policy.rules import PolicySet
+
     return PolicySet(list(rules.values()), dict(variables), renderer)
 
 
