@@ -75,3 +75,13 @@ def test_a_running_non_daemon_thread_means_the_usual_exit() -> None:
     assert done.returncode == 0
     assert "vitable-config" in done.stdout
     assert "HANDLER" in done.stderr and "TEARDOWN" in done.stderr
+
+
+def test_under_a_profiler_it_exits_the_usual_way_so_the_profiler_can_report() -> None:
+    """``python -m cProfile -m vitable_config`` / ``pyinstrument -m vitable_config``
+    write their report after the program returns: ending the process early lost it."""
+    before = "import cProfile\n_profiler = cProfile.Profile()\n_profiler.enable()\n"
+    done = _entry(["validate", str(REPO_ROOT / "examples" / "quickstart")], before=before)
+    assert done.returncode == 0, done.stderr
+    assert "HANDLER" in done.stderr
+    assert "TEARDOWN" in done.stderr  # the usual exit: the profiler would report here

@@ -126,8 +126,11 @@ def _exit_now(code: int) -> None:
     """End the process without the interpreter's teardown (freeing every module of
     pydantic, httpx, click...: ~55 ms, 5-10% of a plan) once it has nothing left to do:
     stdout and stderr are flushed and the exit handlers run here. Returns instead (the
-    caller then exits as Python does) while a non-daemon thread is still running, or
-    when flushing fails (a closed pipe: Python's own exit reports it, as before)."""
+    caller then exits as Python does) while a non-daemon thread is still running, when
+    flushing fails (a closed pipe: Python's own exit reports it, as before), or under a
+    profiler or debugger (``python -m cProfile``/``pyinstrument -m vitable_config``)."""
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        return  # a profiler or debugger reports after the program returns: let it
     main_thread = threading.main_thread()
     if any(t is not main_thread and not t.daemon and t.is_alive() for t in threading.enumerate()):
         return

@@ -146,6 +146,11 @@ _MERGE = "tag:yaml.org,2002:merge"
 # at most this many of them).
 _RESOLVED: dict[str, str] = {}
 _RESOLVED_MAX = 50_000
+# Dates (and timestamps) already read, by their text: a config repeats the same few
+# coverage and enrollment dates in every plan year. Only valid ones are kept (an
+# invalid date is a problem at each place it is written); bounded like _RESOLVED.
+_TIMESTAMPS: dict[str, Any] = {}
+_TIMESTAMPS_MAX = 10_000
 
 
 _NO_PATHS: dict[Any, Any] = {}  # stays empty (see _LocatingLoader.descend_resolver)
@@ -260,8 +265,12 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[misc]
     def construct_checked_timestamp(self, node: ScalarNode) -> Any:
         """A YAML date such as ``2027-02-30`` that is not a real date: a problem at its
         line (PyYAML itself would raise a bare ValueError), and the text is kept."""
+        text = node.value
+        known = _TIMESTAMPS.get(text)
+        if known is not None:
+            return known
         try:
-            return self.construct_yaml_timestamp(node)
+            value = self.construct_yaml_timestamp(node)
         except ValueError as exc:
             self.problems.append(
                 Problem(
@@ -271,6 +280,9 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[misc]
                 )
             )
             return node.value
+        if len(_TIMESTAMPS) < _TIMESTAMPS_MAX and len(text) <= 40:
+            _TIMESTAMPS[text] = value
+        return value
 
 
 def _yaml12_resolvers(base: dict[Any, list[tuple[str, Any]]]) -> dict[Any, list[Any]]:
