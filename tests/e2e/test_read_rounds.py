@@ -65,24 +65,40 @@ class RecordingProxy:
         self.upstream_port = upstream_port
         self.seen: list[Seen] = []
         self.port = 0
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
         try:
-            while request := await _read_message(reader):
-                start = time.perf_counter()
-                up_writer.write(request)
-                await up_writer.drain()
-                response = await _read_message(up_reader)
-                if not response:
-                    break
-                writer.write(response)
-                await writer.drain()
-                method, target = request.split(b" ", 2)[:2]
-                self.seen.append(Seen(method.decode(), target.decode(), start, time.perf_counter()))
+            await self._relay(reader, writer, up_reader, up_writer)
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass  # the client or the server went away (or the proxy stops)
         finally:
             up_writer.close()
             writer.close()
+            self._tasks.discard(task)
+
+    async def _relay(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        up_reader: asyncio.StreamReader,
+        up_writer: asyncio.StreamWriter,
+    ) -> None:
+        while request := await _read_message(reader):
+            start = time.perf_counter()
+            up_writer.write(request)
+            await up_writer.drain()
+            response = await _read_message(up_reader)
+            if not response:
+                return
+            writer.write(response)
+            await writer.drain()
+            method, target = request.split(b" ", 2)[:2]
+            self.seen.append(Seen(method.decode(), target.decode(), start, time.perf_counter()))
 
     @contextmanager
     def running(self) -> Iterator[RecordingProxy]:
@@ -98,12 +114,20 @@ class RecordingProxy:
         asyncio.run_coroutine_threadsafe(serve(), loop)
         server = ready.result(timeout=10)
         self.port = server.sockets[0].getsockname()[1]
+
+        async def stop() -> None:
+            server.close()
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
         try:
             yield self
         finally:
-            loop.call_soon_threadsafe(server.close)
+            asyncio.run_coroutine_threadsafe(stop(), loop).result(timeout=10)
             loop.call_soon_threadsafe(loop.stop)
             thread.join(timeout=10)
+            loop.close()
 
     def api_requests(self) -> list[Seen]:
         return sorted((s for s in self.seen if s.target.startswith("/v1/")), key=lambda s: s.start)
