@@ -203,3 +203,27 @@ def test_a_plan_of_few_employers_reads_in_two_rounds(
     assert sum(1 for s in seen if s.target.startswith("/v1/employers/")) == 5
     assert sum(1 for s in seen if "/plan-years?" in s.target) == 5
     assert proxy.rounds() == 2, [(s.target, s.start, s.end) for s in seen]
+
+
+def test_apply_into_an_empty_estate_rereads_one_page_before_writing(
+    make_sandbox: MakeSandbox, tmp_path: Path
+) -> None:
+    """150 creates: the plan expects 150 plan years (pages 1..2 at once); the re-read
+    before the first write expects what the plan saw live (none: page 1 only); the
+    verification after the last write expects the 150 (pages 1..2)."""
+    ids = [f"empr_r{i:04d}" for i in range(150)]
+    sb = make_sandbox(seed_file=_seed(tmp_path / "seed.yaml", ids))
+    config = tmp_path / "config.yaml"
+    config.write_text(config_yaml(PY(e) for e in ids), encoding="utf-8")
+    args = ["apply", str(config), "--auto-approve", "--api-key", sb.api_key]
+    result = run_cli([*args, "--base-url", sb.base_url])
+    assert result.code == 0, result.err
+    log = [(r.method, r.path) for r in sb.request_log if r.path.startswith("/v1/")]
+    posts = [i for i, (method, _) in enumerate(log) if method == "POST"]
+    assert len(posts) == 150
+    lists = [i for i, (method, path) in enumerate(log) if path.endswith("/plan-years")]
+    lists = [i for i in lists if log[i][0] == "GET"]
+    before = [i for i in lists if i < posts[0]]
+    after = [i for i in lists if i > posts[-1]]
+    assert len(before) == 2 + 1, log[: posts[0]]  # the plan's 2 pages, the re-read's 1
+    assert len(after) == 2, log[posts[-1] :]
