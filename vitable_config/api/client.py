@@ -503,7 +503,7 @@ class VitableClient:
             try:
                 status, data = await self._fetch(path, wire_path, query)
             finally:
-                if previous is not None:
+                if previous is not None and not previous.done():
                     await asyncio.wait([previous])  # (never cancels the previous read)
             if data is None:
                 return status, data
@@ -513,7 +513,7 @@ class VitableClient:
 
     async def _undecided_reads_done(self) -> None:
         """Wait until every read sent before the dialect was known has finished."""
-        if self._undecided_tail is not None:
+        if self._undecided_tail is not None and not self._undecided_tail.done():
             await asyncio.wait([self._undecided_tail])
 
     async def _fetch(self, path: str, wire_path: str, query: Params) -> tuple[int, Any]:
