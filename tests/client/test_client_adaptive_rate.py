@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+from vitable_config.api.client import CONNECTIONS_PER_POOL
 from vitable_config.api.ratelimit import AdaptiveRate, RequestGate
 from vitable_config.sandbox import SandboxHandle
 
@@ -135,16 +136,17 @@ async def test_client_keeps_429s_rare_against_a_rate_limited_sandbox(
     assert client.learned_rate is not None and 25 <= client.learned_rate <= 70
 
 
-async def test_connections_are_spread_over_pools_of_at_most_16(
+async def test_connections_are_spread_over_pools_of_at_most_4(
     contract_sandbox: MakeContractSandbox, client_for: ClientFactory
 ) -> None:
     sbx: SandboxHandle = contract_sandbox(latency_ms=30)
     client = client_for(sbx, max_concurrency=40)
     pools = client._pools
-    assert len(pools) == 3
+    assert CONNECTIONS_PER_POOL == 4
+    assert len(pools) == 10
     results = await asyncio.gather(*(client.get_plan_year(LOCKABLE) for _ in range(40)))
     assert len(results) == 40
-    assert client._in_flight == [0, 0, 0]
+    assert client._in_flight == [0] * 10
     opened = [len(http._transport._pool.connections) for http in pools]  # type: ignore[attr-defined]
-    assert all(n <= 14 for n in opened), opened  # ceil(40 / 3) connections per pool
+    assert all(n <= 4 for n in opened), opened  # ceil(40 / 10) connections per pool
     assert sum(1 for n in opened if n) >= 2, opened  # the load was spread

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -64,8 +65,61 @@ async def test_concurrent_windows_stop_at_first_short_page() -> None:
     fake = FakeList(rows(2000))
     items = await collect_all(fake, limit=100, concurrent_pages=8)
     assert len(items) == 2000
-    # 20 full pages + the empty page 21; windows of 8 → pages 1, 2..9, 10..17, 18..25.
-    assert sorted(fake.calls) == list(range(1, 26))
+    # 20 full pages + the empty page 21; windows of 8, the first included → pages
+    # 1..8, 9..16, 17..24.
+    assert sorted(fake.calls) == list(range(1, 25))
+
+
+async def test_expected_size_window_reads_a_list_in_one_round() -> None:
+    """A caller expecting 1,000 items asks for pages 1..11 at once (the 11th, empty,
+    confirms the end): one round, no page asked for twice."""
+    rounds: list[list[int]] = []
+    in_round: list[int] = []
+
+    async def fetch(page: int, limit: int) -> Any:
+        in_round.append(page)
+        await asyncio.sleep(0)
+        if in_round:
+            rounds.append(sorted(in_round))
+            in_round.clear()
+        return rows(1000)[(page - 1) * limit : page * limit]
+
+    items = await collect_all(fetch, limit=100, concurrent_pages=11)
+    assert len(items) == 1000
+    assert rounds == [list(range(1, 12))]
+
+
+async def test_window_pages_past_the_end_are_not_used() -> None:
+    """Pages of the first window after the first short page, or past the total_pages
+    page 1 reports, are not added (as when the window came after page 1)."""
+    data = rows(150)
+
+    async def bare(page: int, limit: int) -> Any:
+        if page == 4:  # a page past the short page 2 that (wrongly) has items
+            return [{"id": "plyr_late", "n": -1}]
+        return data[(page - 1) * limit : page * limit]
+
+    items = await collect_all(bare, limit=100, concurrent_pages=5)
+    assert [item["id"] for item in items] == [row["id"] for row in data]
+
+    wrapped = FakeList(rows(150), wrapped=True)
+    items = await collect_all(wrapped, limit=100, concurrent_pages=5)
+    assert len(items) == 150 and sorted(wrapped.calls) == [1, 2, 3, 4, 5]
+
+
+async def test_wrapped_list_longer_than_the_window_reads_the_rest() -> None:
+    fake = FakeList(rows(950), wrapped=True)
+    items = await collect_all(fake, limit=100, concurrent_pages=3)
+    assert [item["n"] for item in items] == list(range(950))
+    assert sorted(fake.calls) == list(range(1, 11))
+
+
+async def test_first_window_repeating_page_is_refused() -> None:
+    async def ignores_page(page: int, limit: int) -> Any:
+        return rows(limit)
+
+    with pytest.raises(UnexpectedResponseError, match="repeats items of earlier pages"):
+        await collect_all(ignores_page, limit=100, concurrent_pages=4)
 
 
 async def test_duplicates_across_pages_are_dropped_in_order() -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json as jsonlib
+import ssl
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, date
 from email.utils import parsedate_to_datetime
@@ -100,8 +101,15 @@ UNREACHABLE_RETRY_SECONDS = 1.0
 # but one go round again): past ~32 connections in ONE pool the client turns
 # CPU-bound (encode/httpcore#1035). Measured, 2,000 creates at 50 ms latency on
 # 2 cores: concurrency 64 in one pool 18.3 s (client CPU 17 s); in pools of 16, 3.7 s
-# (benchmarks/README.md). So no pool holds more than this many connections.
-CONNECTIONS_PER_POOL = 16
+# (benchmarks/README.md). Each pass also checks every idle connection of the pool
+# (a poll() of its socket, and a scan of all connections per idle one): with pools
+# of 4 instead of 16, the 2,000 creates at concurrency 16 cost 3.7-4.1 s of client
+# CPU instead of 4.3-4.6 s (the whole apply phase, cProfile off, 2 runs each). So no
+# pool holds more than this many connections.
+CONNECTIONS_PER_POOL = 4
+# Absolute URLs kept per client (one per distinct path: per product for creates,
+# per plan year for updates); the cache is emptied when it reaches this size.
+_URL_CACHE = 1024
 
 
 def _segment(value: str) -> str:
@@ -134,6 +142,8 @@ class VitableClient:
         # first read; while undecided, requests go one at a time (the first decides).
         self.dialect = dialect if dialect is not None else DialectState(settings.api_dialect)
         self._deciding = asyncio.Lock()
+        # The last read sent while the dialect was undecided (see _undecided_read).
+        self._undecided_tail: asyncio.Future[None] | None = None
         self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
         self.concurrent_pages = max(1, concurrent_pages)
         self.stats = ClientStats()
@@ -151,7 +161,11 @@ class VitableClient:
         # request goes to the pool with the fewest requests in flight.
         pools = 1 if transport is not None else -(-max_concurrency // CONNECTIONS_PER_POOL)
         per_pool = -(-max_concurrency // pools)
+        url = httpx.URL(settings.base_url)
+        self._trust_env = not is_loopback_host(url.host)
+        self._tls = self._tls_context(url.scheme == "https", settings.verify_tls, self._trust_env)
         self._pools = [self._new_http(settings, timeout, per_pool, transport) for _ in range(pools)]
+        self._urls: dict[str, httpx.URL] = {}  # path -> absolute URL (see _url)
         self._in_flight = [0] * pools
         self._http = self._pools[0]
 
@@ -171,13 +185,25 @@ class VitableClient:
             },
             timeout=httpx.Timeout(timeout),
             limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
-            verify=settings.verify_tls,
+            verify=self._tls,
             transport=transport,
             follow_redirects=False,
             # Proxy/CA settings from the environment apply to real hosts, never to a
             # loopback sandbox (an HTTP_PROXY in CI must not capture local traffic).
-            trust_env=not is_loopback_host(httpx.URL(settings.base_url).host),
+            trust_env=self._trust_env,
         )
+
+    @staticmethod
+    def _tls_context(https: bool, verify: bool, trust_env: bool) -> ssl.SSLContext:
+        """One TLS context for every pool of the client. For an https:// API it is the
+        one httpx would build per pool (CA bundle, SSL_CERT_FILE/DIR when the environment
+        is trusted, or no verification with --insecure); loading the CA bundle costs
+        ~25 ms, so it is built once. For an http:// API no TLS is ever spoken (requests
+        only go to the base URL, redirects are not followed): a verifying context with
+        no CA loaded is enough (it would refuse any certificate) and costs ~1 ms."""
+        if https:
+            return httpx.create_ssl_context(verify=verify, trust_env=trust_env)
+        return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
     def __repr__(self) -> str:
         return (
@@ -440,17 +466,63 @@ class VitableClient:
     ) -> tuple[int, Any]:
         """One request in the run's dialect: (status, the body in the canonical shape).
 
-        Until the dialect is known requests go one at a time, so the first answer
-        decides; a write (or a dialect-dependent route) is preceded by one small read
-        when nothing has decided it yet: nothing is ever sent in a guessed dialect.
+        Until the dialect is known, reads (sent the same in either dialect) go out
+        concurrently but their answers are examined in order, so the first decides; a
+        write (or a dialect-dependent route) waits for those reads, and is preceded by
+        one small read when nothing has decided it yet: nothing is ever sent in a
+        guessed dialect.
         """
         if not self.dialect.decided:
+            reads_alike = method == "GET" and not route_depends_on_dialect(path)
+            if reads_alike and not self._deciding.locked():
+                return await self._undecided_read(path, kind, shape, params)
             async with self._deciding:
                 if not self.dialect.decided:  # (else decided while this one waited)
+                    await self._undecided_reads_done()
+                if not self.dialect.decided:
                     if method != "GET" or route_depends_on_dialect(path):
                         await self._probe_dialect()
                     return await self._exchange(method, path, kind, shape, params, body, extra)
         return await self._exchange(method, path, kind, shape, params, body, extra)
+
+    async def _undecided_read(
+        self, path: str, kind: Kind, shape: Shape, params: Params | None
+    ) -> tuple[int, Any]:
+        """A read sent before the dialect is known. Such a read goes out the same in
+        either dialect (its route and query do not depend on it), so reads are sent
+        concurrently; their answers are then examined in the order the reads were
+        made (each waits for the previous one to finish), so the first answer decides
+        exactly as if they had gone one at a time, and any later answer of the other
+        dialect is refused."""
+        previous = self._undecided_tail
+        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._undecided_tail = mine
+        try:
+            clean = {k: v for k, v in (params or {}).items() if v is not None}
+            wire_path, query, _ = self.dialect.outgoing(kind, path, clean, None)
+            try:
+                status, data = await self._fetch(path, wire_path, query)
+            finally:
+                if previous is not None and not previous.done():
+                    await asyncio.wait([previous])  # (never cancels the previous read)
+            if data is None:
+                return status, data
+            return status, self.dialect.incoming(kind, shape, data, status, "GET", wire_path)
+        finally:
+            mine.set_result(None)
+
+    async def _undecided_reads_done(self) -> None:
+        """Wait until every read sent before the dialect was known has finished."""
+        if self._undecided_tail is not None and not self._undecided_tail.done():
+            await asyncio.wait([self._undecided_tail])
+
+    async def _fetch(self, path: str, wire_path: str, query: Params) -> tuple[int, Any]:
+        try:
+            return await self._request("GET", wire_path, params=query)
+        except NotFoundError:
+            if is_moved_route(path):
+                await self._check_moved("GET", path)
+            raise
 
     async def _probe_dialect(self) -> None:
         probe = {"page": 1, "limit": 1}
@@ -622,7 +694,8 @@ class VitableClient:
         self._in_flight[index] += 1
         try:
             http = self._pools[index]
-            request = http.build_request(method, path, params=params, json=payload)
+            url = self._url(http, path)
+            request = http.build_request(method, url, params=params or None, json=payload)
             response = await http.send(request, stream=True)
             try:
                 body, complete = await self._read_body(response)
@@ -631,6 +704,20 @@ class VitableClient:
             return response, body, complete
         finally:
             self._in_flight[index] -= 1
+
+    def _url(self, http: httpx.AsyncClient, path: str) -> httpx.URL:
+        """The absolute URL of ``path`` under the base URL, exactly as httpx merges
+        it (base path + the path without its leading '/'), kept for the next request
+        to the same path: parsing it again cost 3 URL parses per request (~0.1 ms),
+        a fifth of the client's CPU for 2,000 creates. At most _URL_CACHE entries."""
+        url = self._urls.get(path)
+        if url is None:
+            if len(self._urls) >= _URL_CACHE:
+                self._urls.clear()
+            base = http.base_url
+            url = base.copy_with(raw_path=base.raw_path + httpx.URL(path).raw_path.lstrip(b"/"))
+            self._urls[path] = url
+        return url
 
     async def _read_body(self, response: httpx.Response) -> tuple[bytes, bool]:
         """Stream the body, stopping once it exceeds the cap (64 KiB for an error body,

@@ -8,9 +8,10 @@ Two response shapes are accepted:
   "total_pages"}}``: once page 1 tells ``total_pages``, the remaining pages are
   fetched concurrently.
 
-For bare arrays, ``concurrent_pages=k`` fetches pages in windows of ``k``
-concurrent requests and stops at the first short page (at most ``k - 1``
-wasted requests per list). Items are de-duplicated by ``id`` (first occurrence
+``concurrent_pages=k`` fetches pages in windows of ``k`` concurrent requests,
+the first window included (pages 1..k at once, so a list whose size the caller
+expects is read in one round), and stops at the first short page (at most
+``k - 1`` wasted requests per list). Items are de-duplicated by ``id`` (first occurrence
 wins, order kept), which protects against rows shifting between pages while
 the list is being read.
 
@@ -213,25 +214,42 @@ async def collect_all(
     path: str = "",
     max_pages: int = MAX_PAGES,
 ) -> list[JsonItem]:
-    """Fetch every page and return all items, de-duplicated by id."""
-    walk = _Walk(path, limit, max_pages)
-    window = max(1, concurrent_pages)
+    """Fetch every page and return all items, de-duplicated by id.
 
-    first = parse_page(await fetch(1, limit), number=1, path=path)
+    Pages are requested in windows of ``concurrent_pages``, the first window included
+    (pages 1..k at once): a caller that expects about N items passes
+    ``k = ceil((N + 1) / limit)`` and a list of that size is read in one round (its
+    last page, short or empty, confirms the end). Pages of a window past the end (after
+    the first short page, or past the ``total_pages`` page 1 reports) are not used.
+    """
+    walk = _Walk(path, limit, max_pages)
+    window = max(1, min(concurrent_pages, max_pages))
+
+    numbers = range(1, window + 1)
+    pages = await asyncio.gather(*(_fetch_parsed(fetch, n, limit, path) for n in numbers))
+    first = pages[0]
     walk.add(first)
     bound = walk.bound_from(first)
     if first.total_pages is not None:
-        rest = range(2, bound + 1)
-        pages = await asyncio.gather(*(_fetch_parsed(fetch, n, limit, path) for n in rest))
-        for page in pages:
+        for page in pages[1:bound]:
+            walk.add(page)
+        rest = range(len(pages) + 1, bound + 1)
+        for page in await asyncio.gather(*(_fetch_parsed(fetch, n, limit, path) for n in rest)):
             walk.add(page)
         walk.check_total(first)
         return walk.items
     if walk.is_last(first):
         walk.check_total(first)
         return walk.items
+    for page in pages[1:]:
+        if page.number > bound:
+            raise walk.too_many(None)
+        walk.add(page)
+        if walk.is_last(page):
+            walk.check_total(first)
+            return walk.items
 
-    next_page = 2
+    next_page = len(pages) + 1
     while True:
         if next_page > bound:
             raise walk.too_many(None)

@@ -63,9 +63,16 @@ def change_key(change: PlanYearChange) -> LiveKey:
     return (k.employer_id, k.benefit_product, k.coverage_start)
 
 
-async def read_pairs(client: VitableApi, pairs: Iterable[tuple[str, str]]) -> list[PlanYear]:
+async def read_pairs(
+    client: VitableApi, pairs: Iterable[tuple[str, str]], *, live_hint: int | None = None
+) -> list[PlanYear]:
     """Live plan years of every (product, employer) pair, in bulk: one paged list per
-    product when it has many employers here, else one filtered list per employer."""
+    product when it has many employers here, else one filtered list per employer.
+
+    A product's list is expected to hold about one plan year per employer of it here,
+    or fewer when ``live_hint`` (how many live plan years the plan saw in all) says
+    so: the pages that many items need are requested at once (one round when the
+    expectation holds; a longer list is read on in windows of that size)."""
     wanted = set(pairs)
     employers_by_product: dict[str, set[str]] = defaultdict(set)
     for product, employer in wanted:
@@ -73,8 +80,8 @@ async def read_pairs(client: VitableApi, pairs: Iterable[tuple[str, str]]) -> li
     calls = []
     for product, employers in sorted(employers_by_product.items()):
         if len(employers) > BULK_EMPLOYERS_PER_PRODUCT:
-            # Page 1, then windows of pages fetched concurrently (as the plan reads).
-            window = page_window(len(employers))
+            expected = len(employers) if live_hint is None else min(len(employers), live_hint)
+            window = page_window(expected)
             calls.append(client.list_plan_years(product, concurrent_pages=window))
         else:
             calls.extend(client.list_plan_years(product, employer_id=e) for e in sorted(employers))
@@ -107,7 +114,8 @@ async def reread_before_write(plan: Plan, client: VitableApi) -> list[Stale]:
     actions = plan.actionable()
     if not actions:
         return []
-    live = await read_pairs(client, _pairs(actions))
+    # Before any write the live state is the one the plan read (else it is stale).
+    live = await read_pairs(client, _pairs(actions), live_hint=len(plan.fingerprints))
     by_id = {py.id: py for py in live}
     by_key = _by_key(live)
     stale: list[Stale] = []

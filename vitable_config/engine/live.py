@@ -45,10 +45,11 @@ MAX_PAGE_WINDOW = 16
 
 
 def page_window(expected_items: int, *, limit: int = PAGE_LIMIT) -> int:
-    """How many pages to request at once after the first page, for a list expected
-    to hold about ``expected_items``: the client reads page 1, then windows of this
-    many pages concurrently, so a list in sync takes two rounds (capped)."""
-    return max(1, min(MAX_PAGE_WINDOW, expected_items // limit))
+    """How many pages to request at once, for a list expected to hold about
+    ``expected_items``: the client requests pages 1..k together (then windows of k),
+    and k = ceil((N + 1) / limit) pages hold N items plus the short or empty page that
+    confirms the end, so a list in sync is read in one round (capped)."""
+    return max(1, min(MAX_PAGE_WINDOW, expected_items // limit + 1))
 
 
 def fingerprint(plan_year: PlanYear) -> str:
@@ -285,30 +286,71 @@ async def read_live_state(
     ``products_filter`` optionally restricts which benefit products may be
     referenced/managed (e.g. a ``--product`` scope); a product the filter
     rejects counts as unknown.
+
+    Products and employers are read concurrently (each list in one round when it has
+    about the size the config implies). With few configured employers the read
+    strategy is known up front (per employer), and the plan-year lists need only the
+    product ids: they are requested as soon as the products are known, while the
+    employers are still being read. With many, the strategy depends on how many
+    employers the account has, so the plan years wait for the employer list (a
+    per-product read started early against an estate the config covers under 5% of
+    would read that whole estate for nothing). Every check runs in the same order as before: read
+    failures, unknown products, unknown employers (a failure of an early plan-year
+    read is only reported after those).
     """
     employer_ids = sorted(desired.employer_ids)
-    # Products and employers do not depend on each other: one round trip for both.
-    products, (names, missing, total_employers) = await _both(
-        client.list_benefit_products(), _read_employers(client, employer_ids)
-    )
-    if products_filter is not None:
-        products = [p for p in products if products_filter(p)]
-    refs = resolve_product_refs(desired.plan_years, products)
-    pairs = managed_pairs(desired.plan_years, refs)
-    if missing:
-        raise _unknown_employers_error(missing, _first_locations(desired.plan_years))
+    # choose_strategy gives this whatever the account's employer count:
+    known = len(employer_ids) <= FEW_EMPLOYERS
+    guess = choose_strategy(len(employer_ids), None)
+    early: list[asyncio.Future[list[PlanYear]]] = []
 
-    strategy = choose_strategy(len(employer_ids), total_employers)
+    async def products_then_plan_years() -> list[BenefitProduct]:
+        products = await client.list_benefit_products()
+        if products_filter is not None:
+            products = [p for p in products if products_filter(p)]
+        try:
+            refs = resolve_product_refs(desired.plan_years, products)
+        except UserError:
+            return products  # reported below, once the employers are read (as before)
+        if known:
+            plan_years = _read_plan_years(client, desired, refs, guess)
+            early.append(asyncio.ensure_future(plan_years))
+        return products
+
+    try:
+        products, (names, missing, total_employers) = await _both(
+            products_then_plan_years(), _read_employers(client, employer_ids)
+        )
+        refs = resolve_product_refs(desired.plan_years, products)
+        if missing:
+            raise _unknown_employers_error(missing, _first_locations(desired.plan_years))
+        strategy = choose_strategy(len(employer_ids), total_employers)
+        if early and strategy == guess:
+            live_items = await early.pop()
+        else:
+            live_items = await _read_plan_years(client, desired, refs, strategy)
+    finally:
+        for task in early:
+            task.cancel()
+        await asyncio.gather(*early, return_exceptions=True)
+    return LiveState.from_objects(desired, products, live_items, names, strategy)
+
+
+async def _read_plan_years(
+    client: VitableApi, desired: DesiredState, refs: dict[str, str], strategy: ReadStrategy
+) -> list[PlanYear]:
+    """The live plan years of the managed pairs, read with ``strategy``."""
     calls: list[Callable[[], Awaitable[list[PlanYear]]]]
     if strategy == "per-employer":
         calls = [
             partial(
                 client.list_plan_years, pid, employer_id=eid, limit=PAGE_LIMIT, concurrent_pages=1
             )
-            for eid, pid in sorted(pairs)
+            for eid, pid in sorted(managed_pairs(desired.plan_years, refs))
         ]
     else:
         expected = Counter(refs[py.benefit_product] for py in desired.plan_years)
+        # The longest lists first: they hold the most pages, so they start first.
         calls = [
             partial(
                 client.list_plan_years,
@@ -316,9 +358,9 @@ async def read_live_state(
                 limit=PAGE_LIMIT,
                 concurrent_pages=page_window(expected[pid]),
             )
-            for pid in sorted(expected)
+            for pid in sorted(expected, key=lambda pid: (-expected[pid], pid))
         ]
     live_items: list[PlanYear] = []
     for items in await _run_all(calls):
         live_items.extend(items)
-    return LiveState.from_objects(desired, products, live_items, names, strategy)
+    return live_items
