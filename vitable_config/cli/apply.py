@@ -6,11 +6,11 @@ import asyncio
 import json
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
@@ -21,6 +21,7 @@ from vitable_config.cli.options import (
     api_options,
     connect,
     make_client,
+    run_async,
     safety_from,
     safety_options,
     scope_from,
@@ -231,26 +232,6 @@ def _locked(target: ApiConnection, lock: Any, timeout: float) -> Iterator[None]:
         yield
 
 
-T = TypeVar("T")
-
-
-def _run_main(main: Callable[[], Awaitable[T]]) -> T:
-    """``asyncio.run(main())``, with the value handed back outside the main task.
-
-    On the way out, Python 3.11's ``asyncio.run`` asks ``signal.getsignal(SIGINT)``,
-    which fails to map its own handler (a partial holding the main task) to an enum
-    and builds an error message from ``repr()`` of it: the task, with the repr of
-    its result. For a plan of 2,000 changes that repr alone took ~100 ms. The main
-    task's result here is None, so nothing large is ever formatted."""
-    box: list[T] = []
-
-    async def boxed() -> None:
-        box.append(await main())
-
-    asyncio.run(boxed())
-    return box[0]
-
-
 def _apply_config(
     paths: list[str],
     variables: dict[str, object] | None,
@@ -282,7 +263,7 @@ def _apply_config(
                     variables=variables,
                 )
 
-        plan = _run_main(make_plan)
+        plan = run_async(make_plan())
         text = render_text(plan, style=text_style())
         _echo(text, nl=not text.endswith("\n"))
         refused = refuse_denied(plan)
@@ -394,7 +375,7 @@ def _run_apply(
                 for sig in installed:
                     loop.remove_signal_handler(sig)
 
-        result = _run_main(run)
+        result = run_async(run())
     _LAST_RESULT.set((result, plan))
     for line in result_lines(result):
         _echo(line)
