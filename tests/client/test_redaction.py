@@ -217,3 +217,41 @@ def test_a_crash_log_never_holds_the_key(tmp_path: Path, monkeypatch: pytest.Mon
     for secret in (KEY, env_key):
         assert secret.lower() not in text.lower()
         assert quote(secret, safe="").lower() not in text.lower()
+
+
+def _strip_controls_reference(text: str, newlines: bool) -> str:
+    """strip_controls as first written: character by character, by Unicode category."""
+    import unicodedata
+
+    from vitable_config.api.redaction import _BIDI
+
+    out = []
+    for char in text:
+        if char == "\n" and newlines:
+            out.append(char)
+        elif char in "\t\n\r":
+            out.append(" ")
+        elif char in _BIDI or unicodedata.category(char) == "Cc":
+            continue
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+@pytest.mark.parametrize("newlines", [False, True])
+def test_strip_controls_fast_path_is_exact_for_every_code_point(newlines: bool) -> None:
+    """The shortcut for texts without controls changes nothing: each code point alone,
+    and inside text, gives what the per-character rule gives."""
+    import sys
+
+    from vitable_config.api.redaction import strip_controls
+
+    # Every code point of the BMP (all controls and bidi marks are there), a sample beyond.
+    for code in [*range(0x10000), *range(0x10000, sys.maxunicode + 1, 97)]:
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        char = chr(code)
+        for text in (char, f"a{char}b"):
+            assert strip_controls(text, newlines=newlines) == _strip_controls_reference(
+                text, newlines
+            ), hex(code)

@@ -91,7 +91,7 @@ WireDatetime = Annotated[datetime, BeforeValidator(_wire_datetime)]
 
 class ResponseModel(BaseModel):
     # strict: no bool/str/float -> int, no str -> bool, no number -> date (WireDate).
-    model_config = ConfigDict(extra="allow", frozen=False, strict=True)
+    model_config = ConfigDict(extra="allow", frozen=False, strict=True, defer_build=True)
 
 
 def _date_not_number(value: object) -> object:
@@ -106,7 +106,7 @@ RequestDate = Annotated[date, BeforeValidator(_date_not_number)]
 
 
 class RequestModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 # --- errors -----------------------------------------------------------------
@@ -205,7 +205,7 @@ class PlanYear(ResponseModel):
 
 
 class Address(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
     street_1: str
     street_2: str | None = None
     city: str
@@ -238,7 +238,7 @@ class Employer(ResponseModel):
 
 
 class EligibilityRule(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
     rule_type: str
     operator: str
     value: str | int | float | bool | list[str] | None = None

@@ -27,6 +27,9 @@ MIN_SECRET_LENGTH = 4  # shorter "secrets" would redact ordinary words
 # (except tab/newline/CR, which become spaces in one-line contexts), DEL, and the
 # Unicode bidirectional overrides and isolates (they reorder what a reader sees).
 _BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+# Every character strip_controls changes: the Cc category (U+0000-U+001F, U+007F-U+009F)
+# and the bidi controls. A text without any is returned as it is (most texts).
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f" + _BIDI + "]")
 
 
 def _variants(secret: str) -> set[str]:
@@ -67,6 +70,8 @@ def strip_controls(text: str, *, newlines: bool = False) -> str:
     Tabs become spaces; with ``newlines=False`` (one-line contexts) newlines and
     carriage returns become spaces too, so a server string cannot start a new line.
     """
+    if _CONTROLS.search(text) is None:
+        return text
     out: list[str] = []
     for char in text:
         if char == "\n" and newlines:
