@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 from tests.conftest import REPO_ROOT
-from tests.support.cli import cli_env
+from tests.support.cli import cli_env, run_python
 from vitable_config.sandbox import SandboxHandle
 
 # A module-teardown marker: its __del__ runs only if the interpreter tears __main__ down.
@@ -32,15 +31,7 @@ def _entry(
         f"{_PROLOGUE}{before}\nsys.argv = ['vitable-config', *{args!r}]\n"
         "from vitable_config.cli.main import entry\nentry()\n"
     )
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO_ROOT,
-        timeout=120,
-        check=False,
-    )
+    return run_python(code, env=env)
 
 
 def test_a_plan_process_skips_teardown_but_flushes_everything_and_runs_exit_handlers(

@@ -11,14 +11,12 @@ contribution class that differs) must not be among them.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import REPO_ROOT
-from tests.support.cli import cli_env
+from tests.support.cli import cli_env, run_python
 from vitable_config.cli.main import main
 from vitable_config.sandbox import SandboxHandle
 
@@ -53,15 +51,7 @@ def _loaded(modules: set[str]) -> list[str]:
 
 
 def _plan_modules(args: list[str], env: dict[str, str]) -> tuple[int, str, set[str]]:
-    done = subprocess.run(
-        [sys.executable, "-c", _RUN_AND_REPORT, "plan", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO_ROOT,
-        timeout=120,
-        check=False,
-    )
+    done = run_python(_RUN_AND_REPORT, ["plan", *args], env)
     line = next(x for x in done.stderr.splitlines() if x.startswith("MODULES "))
     return done.returncode, done.stdout, set(json.loads(line.removeprefix("MODULES ")))
 

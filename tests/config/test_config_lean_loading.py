@@ -140,10 +140,8 @@ def test_an_amount_refused_after_a_good_one_is_still_reported(tmp_path: Path) ->
 # --- locations are made when asked --------------------------------------------------------
 
 
-def test_a_load_makes_no_location_per_value(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    directory = flat_export(tmp_path / "flat", 10)  # 20 plan years, 21 values each
+def _count_locations(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the SourceLocations made from now on (the count is ``made[0]``)."""
     made = [0]
     init = SourceLocation.__init__
 
@@ -152,6 +150,14 @@ def test_a_load_makes_no_location_per_value(
         init(self, *args, **kwargs)
 
     monkeypatch.setattr(SourceLocation, "__init__", counting)
+    return made
+
+
+def test_a_load_makes_no_location_per_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = flat_export(tmp_path / "flat", 10)  # 20 plan years, 21 values each
+    made = _count_locations(monkeypatch)
     state = load(directory)
     values = sum(len(py.provenance) for py in state.plan_years)
     assert values == 20 * 21
@@ -249,14 +255,7 @@ def test_validate_makes_no_location_per_value(
 ) -> None:
     """`validate` (load, employment-name warnings, summary) of a clean flat export."""
     directory = flat_export(tmp_path / "flat", 10)
-    made = [0]
-    init = SourceLocation.__init__
-
-    def counting(self: SourceLocation, *args: Any, **kwargs: Any) -> None:
-        made[0] += 1
-        init(self, *args, **kwargs)
-
-    monkeypatch.setattr(SourceLocation, "__init__", counting)
+    made = _count_locations(monkeypatch)
     code, text = run_main(["validate", str(directory)])
     assert code == 0, text
     assert "OK: 20 plan years for 10 employers (10 files)" in text

@@ -62,3 +62,19 @@ def finish(proc: subprocess.Popen[str], timeout: float = 120) -> Finished:
 
 def run(args: Sequence[object], env: Mapping[str, str], timeout: float = 120) -> Finished:
     return finish(start(args, env), timeout)
+
+
+def run_python(
+    code: str, args: Sequence[str] = (), env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``python -c CODE ARGS...`` in a fresh interpreter from the repository root,
+    output captured (for tests of what a whole process does: imports, exit)."""
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        env=None if env is None else dict(env),
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=120,
+        check=False,
+    )
