@@ -31,6 +31,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from vitable_config import __version__
+from vitable_config.api import network
 from vitable_config.api.errors import (
     ApiError,
     NotFoundError,
@@ -176,7 +177,8 @@ class VitableClient:
         connections: int,
         transport: httpx.AsyncBaseTransport | None,
     ) -> httpx.AsyncClient:
-        return httpx.AsyncClient(
+        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+        http = httpx.AsyncClient(
             base_url=settings.base_url,
             headers={
                 "Authorization": f"Bearer {self._secret}",
@@ -184,7 +186,7 @@ class VitableClient:
                 "User-Agent": f"{settings.user_agent}/{__version__}",
             },
             timeout=httpx.Timeout(timeout),
-            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+            limits=limits,
             verify=self._tls,
             transport=transport,
             follow_redirects=False,
@@ -192,6 +194,12 @@ class VitableClient:
             # loopback sandbox (an HTTP_PROXY in CI must not capture local traffic).
             trust_env=self._trust_env,
         )
+        if transport is None:
+            # httpx's own transport on the client's network backend; proxies from the
+            # environment (trust_env) stay mounted as httpx set them up.
+            http._transport = network.transport(self._tls, limits)
+        http._cookies = network.NoCookies()
+        return http
 
     @staticmethod
     def _tls_context(https: bool, verify: bool, trust_env: bool) -> ssl.SSLContext:
