@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json as jsonlib
+import logging
 import ssl
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, date
@@ -150,6 +151,7 @@ class VitableClient:
         self.stats = ClientStats()
         self._on_request = on_request
         self._server_date: date | None = None
+        self._last_date_header: str | None = None  # the Date header it was read from
         # adaptive_rate: learn the server's rate from 429s and pace requests to it
         # (see vitable_config.api.ratelimit); off only for tests of raw 429 handling.
         self._gate = RequestGate(
@@ -683,7 +685,9 @@ class VitableClient:
         raise self._status_failure(method, path, response, body)
 
     def _note_date(self, header: str | None) -> None:
-        if not header:
+        # The header changes once a second: the same text as the last one is not parsed
+        # again (an unreadable one is never remembered, so never trusted either).
+        if not header or header == self._last_date_header:
             return
         try:
             stamp = parsedate_to_datetime(header)
@@ -692,6 +696,7 @@ class VitableClient:
         if stamp.tzinfo is not None:
             stamp = stamp.astimezone(UTC)
         self._server_date = stamp.date()
+        self._last_date_header = header
 
     async def _send(
         self, method: str, path: str, params: dict[str, Any], payload: Any
@@ -865,6 +870,7 @@ class VitableClient:
             error=error,
         )
         self.stats.record(record)
-        http_logger.debug("%s", record.format())
+        if http_logger.isEnabledFor(logging.DEBUG):
+            http_logger.debug("%s", record.format())
         if self._on_request is not None:
             self._on_request(record)
