@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import warnings
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,6 +20,12 @@ from vitable_config.sandbox.routes_admin import admin_router
 from vitable_config.sandbox.routes_public import public_router
 from vitable_config.sandbox.runtime import SandboxRuntime
 from vitable_config.sandbox.settings import DEFAULT_DIALECT, DIALECT_2025_12
+
+# FastAPI declares a route's lone request-body model as Field(alias="body"), which
+# pydantic 2.12 and later warn about (UnsupportedFieldAttributeWarning) the first time
+# each such route is called: the warning reached the sandbox's and the CLI's stderr
+# on the first create. Nothing is wrong with the routes; only that warning is hidden.
+warnings.filterwarnings("ignore", message=r"The 'alias' attribute with value 'body'")
 
 DESCRIPTION = """\
 Sandbox of the Vitable Connect API, served by `vitable-config sandbox serve`.
