@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import compileall
 import json
 import os
 import platform
@@ -48,7 +47,7 @@ from typing import Any
 
 import httpx
 import yaml  # type: ignore[import-untyped]
-from perf import API_KEY, RUN_CLI, RUN_SCRIPT, TODAY, Sandbox, run_measured
+from perf import API_KEY, RUN_CLI, RUN_SCRIPT, TODAY, Sandbox, compile_package, run_measured
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "adopt.json"
@@ -357,11 +356,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     wanted = set(args.only.split(","))
-    # The package's bytecode, as an installed package has it (pip compiles at install):
-    # with PYTHONDONTWRITEBYTECODE set and an editable install, every CLI process would
-    # otherwise compile vitable_config's modules again (~80 ms measured per run).
     if not args.no_compile:
-        compileall.compile_dir(ROOT / "vitable_config", quiet=1)
+        compile_package()
     rows: list[dict[str, Any]] = []
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as name:
