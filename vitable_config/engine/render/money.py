@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from vitable_config.domain.fields import CLASS_FIELDS
@@ -9,6 +10,7 @@ from vitable_config.domain.fields import CLASS_FIELDS
 CENTS_FIELDS = tuple(f.name for f in CLASS_FIELDS)
 
 
+@lru_cache(maxsize=4096)  # a plan shows the same few amounts in every plan year
 def dollars(cents: int) -> str:
     """Integer cents as US dollars with thousands separators."""
     sign = "-" if cents < 0 else ""
