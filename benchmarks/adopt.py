@@ -24,6 +24,10 @@ measures the CLI as a user runs it (``python -c 'entry()'``, spawn to exit):
   2,000 x 50 ms / 16) and whole CLI process (target <= 8.5 s).
 * ``help``: ``vitable-config --help`` (target <= 0.15 s).
 
+Before the cases it times the issue's yardstick for the machine, ``python -c "import
+pydantic, httpx, click, jinja2, yaml, deepdiff"`` (about 0.2 s where the targets were
+set), kept as ``machine.calibration_s`` with the interpreter used.
+
 Medians of ``--runs`` with min-max. Writes ``benchmarks/results/adopt.json``.
 Not part of the test suite.
 """
@@ -37,6 +41,7 @@ import os
 import platform
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -337,6 +342,22 @@ def apply_flat(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     }  # fmt: skip
 
 
+# The issue's own yardstick for this machine ("about 0.2 s" where the targets were set):
+# the same libraries imported by a bare interpreter, spawn to exit.
+CALIBRATION = "import pydantic, httpx, click, jinja2, yaml, deepdiff"
+
+
+def calibration() -> dict[str, float]:
+    """Seconds for ``python -c CALIBRATION`` (7 runs): how fast this machine and this
+    interpreter are, to compare figures taken on different machines."""
+    walls = []
+    for _ in range(7):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", CALIBRATION], check=True)
+        walls.append(time.perf_counter() - started)
+    return stats(walls)
+
+
 def help_row(args: argparse.Namespace) -> dict[str, Any]:
     walls = [cli(["--help"], None)[0] for _ in range(max(args.runs, 5))]
     return {"case": "help", "help_s": stats(walls)}
@@ -360,6 +381,8 @@ def main() -> None:
         compile_package()
     rows: list[dict[str, Any]] = []
     load_before = os.getloadavg()
+    machine_speed = calibration()
+    print(f"calibration: python -c {CALIBRATION!r}: {machine_speed}", flush=True)
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         for case in ("uniform", "deviating"):
@@ -377,6 +400,7 @@ def main() -> None:
     result = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                    "interpreter": sys.executable, "calibration_s": machine_speed,
                     "load_before": [round(x, 2) for x in load_before],
                     "load_after": [round(x, 2) for x in os.getloadavg()]},
         "latency_ms": args.latency_ms, "runs": args.runs, "bytecode": not args.no_compile,
