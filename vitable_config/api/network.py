@@ -122,8 +122,12 @@ class _Stream(httpcore.AsyncNetworkStream):
                 protocol.waiter = None
         buffer = protocol.buffer
         if buffer:
-            data = bytes(buffer[:max_bytes])
-            del buffer[:max_bytes]
+            if len(buffer) <= max_bytes:
+                data = bytes(buffer)
+                buffer.clear()
+            else:
+                data = bytes(buffer[:max_bytes])
+                del buffer[:max_bytes]
             return data
         if protocol.error is not None:
             raise httpcore.ReadError(str(protocol.error)) from protocol.error
