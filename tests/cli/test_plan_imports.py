@@ -4,8 +4,9 @@ A real `vitable-config plan` runs in its own process against the sandbox over
 loopback HTTP; afterwards the process reports which modules it had loaded. The
 export/factor/import engine, the apply engine, saved plans (without ``--out``),
 the Markdown renderer, the policy engine (the quick start declares no policies),
-the cost report (without ``--headcount``) and deepdiff (needed only for a
-contribution class that differs) must not be among them.
+the cost report (without ``--headcount``), deepdiff (needed only for a
+contribution class that differs) and aiolimiter (only for ``--rate-limit``) must not
+be among them.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from vitable_config.sandbox import SandboxHandle
 QUICKSTART = REPO_ROOT / "examples" / "quickstart"
 
 NOT_FOR_A_PLAN = (
+    "aiolimiter",  # only for --rate-limit (it imports importlib.metadata)
     "deepdiff",
     "vitable_config.engine.apply",
     "vitable_config.engine.export",

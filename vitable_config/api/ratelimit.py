@@ -23,8 +23,10 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
-from aiolimiter import AsyncLimiter
+if TYPE_CHECKING:
+    from aiolimiter import AsyncLimiter
 
 WINDOW_SECONDS = 1.0
 DECREASE = 0.9
@@ -154,6 +156,10 @@ class RequestGate:
 def _make_limiter(rate_limit: float | None) -> AsyncLimiter | None:
     if rate_limit is None:
         return None
+    # Imported only for a fixed rate (--rate-limit): it imports importlib.metadata,
+    # ~10 ms of every run's start-up.
+    from aiolimiter import AsyncLimiter
+
     if rate_limit >= 1:
         return AsyncLimiter(max_rate=rate_limit, time_period=1.0)
     # Slower than one request a second: a bucket of one, refilled every 1/rate seconds.
