@@ -89,14 +89,17 @@ def flatten(raw: LocDict | None, kind: LayerKind, name: str | None) -> Fragment:
                 if amounts is None:
                     removals.append((F.CLASSES, employment, tier))
                     continue
-                if amounts.__class__ is LocDict:  # as loaded: its marks, read directly
-                    file, locs, own = amounts.file, amounts.value_locs, amounts._loc
+                if amounts.__class__ is LocDict and len(amounts._marks) == 2 * len(amounts):
+                    # As loaded: the marks of its values, read by position (amounts
+                    # holds at most employee and employer).
+                    file, marks = amounts.file, amounts._marks
+                    keys = list(amounts)
                     for yaml_key, field_name in _CLASS_SPECS:
                         amount = amounts.get(yaml_key)
                         if amount is not None:
-                            where = locs.get(yaml_key)
+                            where = marks[2 * keys.index(yaml_key) + 1]
                             values[(F.CLASSES, employment, tier, field_name)] = Entry(
-                                amount, at(kind, name, file, own if where is None else where)
+                                amount, at(kind, name, file, where)
                             )
                     continue
                 for yaml_key, field_name in _CLASS_SPECS:
