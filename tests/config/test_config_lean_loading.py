@@ -371,3 +371,60 @@ def test_a_config_with_jinja_renders_it(tmp_path: Path) -> None:
         state.plan_years[0].contribution_classes[("full_time", "EE")].employee_contribution_cents
         == 3000
     )
+
+
+def test_equal_contribution_classes_are_one_object(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vitable_config.config import finish
+
+    monkeypatch.setattr(finish, "_CLASSES", {})
+    write(tmp_path, "a.yaml", flat_file("empr_a", 400))
+    write(tmp_path, "b.yaml", flat_file("empr_b", 400))
+    write(tmp_path, "c.yaml", flat_file("empr_c", 500))
+    state = load(tmp_path)
+    a, b, c = (
+        next(py for py in state.plan_years if py.employer_id == e and py.benefit_product == "MEC")
+        for e in ("empr_a", "empr_b", "empr_c")
+    )
+    assert a.contribution_classes == b.contribution_classes != c.contribution_classes
+    for key, cls in a.contribution_classes.items():
+        assert b.contribution_classes[key] is cls  # built once, shared (immutable)
+        assert c.contribution_classes[key] is not cls
+    assert len(finish._CLASSES) == 2 * 2 * 2 * len(TIERS)  # 2 bases x 2 products x classes
+
+
+def test_the_class_memo_is_bounded_and_changes_no_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vitable_config.config import finish
+
+    write(tmp_path, "a.yaml", flat_file("empr_a", 400))
+    write(tmp_path, "b.yaml", flat_file("empr_b", 400))
+    monkeypatch.setattr(finish, "_CLASSES", {})
+    shared = load(tmp_path)
+    monkeypatch.setattr(finish, "_CLASSES", {})
+    monkeypatch.setattr(finish, "_CLASSES_MAX", 0)
+    unshared = load(tmp_path)
+    assert shared == unshared and repr(shared) == repr(unshared)
+    assert finish._CLASSES == {}
+    a, b = (py for py in unshared.plan_years if py.benefit_product == "MEC")
+    assert all(
+        a.contribution_classes[k] is not b.contribution_classes[k] for k in a.contribution_classes
+    )
+
+
+def test_the_field_paths_of_a_class_are_shared_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from vitable_config.config import layers
+
+    monkeypatch.setattr(layers, "_CLASS_PATHS", {})
+    paths = layers.class_paths("full_time", "EE")
+    assert paths == (
+        ("contribution_classes", "full_time", "EE", "employee_contribution_cents"),
+        ("contribution_classes", "full_time", "EE", "employer_contribution_cents"),
+    )
+    assert layers.class_paths("full_time", "EE") is paths
+    monkeypatch.setattr(layers, "_CLASS_PATHS_MAX", 1)
+    other = layers.class_paths("part_time", "EE")
+    assert other == layers.class_paths("part_time", "EE") and other[0][1] == "part_time"
+    assert list(layers._CLASS_PATHS) == ["full_time"]

@@ -59,6 +59,27 @@ _FIELD_SPECS: tuple[tuple[FieldPath, tuple[str, ...], str], ...] = tuple(
     (f.path, f.yaml_path[:-1], f.yaml_path[-1]) for f in F.PLAN_YEAR_FIELDS
 )
 _CLASS_SPECS: tuple[tuple[str, str], ...] = tuple((cf.yaml_key, cf.name) for cf in F.CLASS_FIELDS)
+# employment -> tier -> the field path of each amount (in _CLASS_SPECS order): one set
+# of tuples for every plan year, rather than new ones per plan year. Bounded: past
+# _CLASS_PATHS_MAX employment names, new names get new tuples each time.
+_CLASS_PATHS: dict[str, dict[str, tuple[FieldPath, ...]]] = {}
+_CLASS_PATHS_MAX = 1_000
+
+
+def class_paths(employment: str, tier: str) -> tuple[FieldPath, ...]:
+    """``(contribution_classes, employment, tier, field)`` for each class field."""
+    by_tier = _CLASS_PATHS.get(employment)
+    if by_tier is not None:
+        paths = by_tier.get(tier)
+        if paths is not None:
+            return paths
+    paths = tuple((F.CLASSES, employment, tier, field_name) for _, field_name in _CLASS_SPECS)
+    if by_tier is None:
+        if len(_CLASS_PATHS) >= _CLASS_PATHS_MAX:
+            return paths
+        by_tier = _CLASS_PATHS[employment] = {}
+    by_tier[tier] = paths
+    return paths
 
 
 def flatten(raw: LocDict | None, kind: LayerKind, name: str | None) -> Fragment:
@@ -89,25 +110,22 @@ def flatten(raw: LocDict | None, kind: LayerKind, name: str | None) -> Fragment:
                 if amounts is None:
                     removals.append((F.CLASSES, employment, tier))
                     continue
+                paths = class_paths(employment, tier)
                 if amounts.__class__ is LocDict and len(amounts._marks) == 2 * len(amounts):
                     # As loaded: the marks of its values, read by position (amounts
                     # holds at most employee and employer).
                     file, marks = amounts.file, amounts._marks
                     keys = list(amounts)
-                    for yaml_key, field_name in _CLASS_SPECS:
+                    for (yaml_key, _), path in zip(_CLASS_SPECS, paths, strict=True):
                         amount = amounts.get(yaml_key)
                         if amount is not None:
                             where = marks[2 * keys.index(yaml_key) + 1]
-                            values[(F.CLASSES, employment, tier, field_name)] = Entry(
-                                amount, at(kind, name, file, where)
-                            )
+                            values[path] = Entry(amount, at(kind, name, file, where))
                     continue
-                for yaml_key, field_name in _CLASS_SPECS:
+                for (yaml_key, _), path in zip(_CLASS_SPECS, paths, strict=True):
                     amount = amounts.get(yaml_key)
                     if amount is not None:
-                        values[(F.CLASSES, employment, tier, field_name)] = Entry(
-                            amount, at(kind, name, *value_mark(amounts, yaml_key))
-                        )
+                        values[path] = Entry(amount, at(kind, name, *value_mark(amounts, yaml_key)))
     # Policy exceptions merge like values: (allow, rule) -> the reason, where it was written.
     for index, item in enumerate(raw.get(ALLOW) or ()):
         values[(ALLOW, item["rule"])] = Entry(

@@ -75,7 +75,9 @@ def _candidates(paths: list[str | Path], problems: list[Problem]) -> list[tuple[
             except OSError as exc:
                 problems.append(Problem(f"cannot list {path}: {exc.strerror or exc}"))
                 continue
-            entries = sorted(path / name for name in linked)
+            # Sorted as the paths sort (by name within one directory; normcase is what
+            # pathlib compares on Windows), without comparing thousands of Path objects.
+            entries = [path / name for name in sorted(linked, key=os.path.normcase)]
             resolved_dir = _resolve(path)
             if not entries:
                 problems.append(
