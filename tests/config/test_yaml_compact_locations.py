@@ -5,6 +5,7 @@ shared copy of each repeated text, and nothing left for the cyclic collector."""
 from __future__ import annotations
 
 import gc
+import sys
 import weakref
 from typing import Any
 
@@ -68,17 +69,12 @@ def test_repeated_texts_are_one_object_across_documents() -> None:
     one = Y.parse_yaml("full_time: {EE: {employee: $45.00}}\n", "1.yaml")
     two = Y.parse_yaml("full_time:\n  EE:\n    employee: $45.00\n", "2.yaml")
     (k1,), (k2,) = one["full_time"]["EE"], two["full_time"]["EE"]
-    assert k1 == k2 == "employee" and k1 is k2
+    assert k1 == k2 == "employee" and k1 is k2 is sys.intern("employee")
     assert one["full_time"]["EE"]["employee"] is two["full_time"]["EE"]["employee"]
-
-
-def test_the_shared_texts_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(Y, "_TEXTS", {})
-    monkeypatch.setattr(Y, "_TEXTS_MAX", 10)
-    for n in range(5):
-        data = Y.parse_yaml("".join(f"k{n}_{i}: t{n}_{i}\n" for i in range(8)), f"{n}.yaml")
-        assert data[f"k{n}_7"] == f"t{n}_7"
-        assert len(Y._TEXTS) <= 10 + 16  # at most the bound plus one document's texts
+    text = "".join(chr(c) for c in (0x61, 0x2D, 0x62))  # "a-b", made at run time
+    assert Y.parse_yaml("a-b: a-b\n", "3.yaml") == {text: text}
+    (key,) = Y.parse_yaml("a-b: a-b\n", "3.yaml")
+    assert key is sys.intern(text)
 
 
 def test_parsing_leaves_nothing_for_the_cyclic_collector() -> None:

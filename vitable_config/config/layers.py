@@ -59,6 +59,9 @@ _FIELD_SPECS: tuple[tuple[FieldPath, tuple[str, ...], str], ...] = tuple(
     (f.path, f.yaml_path[:-1], f.yaml_path[-1]) for f in F.PLAN_YEAR_FIELDS
 )
 _CLASS_SPECS: tuple[tuple[str, str], ...] = tuple((cf.yaml_key, cf.name) for cf in F.CLASS_FIELDS)
+# flatten reads a class's two amounts (the schema allows no other keys) by position.
+assert len(F.CLASS_FIELDS) == 2
+_FIRST_KEY = _CLASS_SPECS[0][0]
 # employment -> tier -> the field path of each amount (in _CLASS_SPECS order): one set
 # of tuples for every plan year, rather than new ones per plan year. Bounded: past
 # _CLASS_PATHS_MAX employment names, new names get new tuples each time.
@@ -110,19 +113,27 @@ def flatten(raw: LocDict | None, kind: LayerKind, name: str | None) -> Fragment:
                 if amounts is None:
                     removals.append((F.CLASSES, employment, tier))
                     continue
-                paths = class_paths(employment, tier)
-                if amounts.__class__ is LocDict and len(amounts._marks) == 2 * len(amounts):
-                    # As loaded: the marks of its values, read by position (amounts
-                    # holds at most employee and employer).
-                    file, marks = amounts.file, amounts._marks
-                    keys = list(amounts)
-                    for (yaml_key, _), path in zip(_CLASS_SPECS, paths, strict=True):
-                        amount = amounts.get(yaml_key)
-                        if amount is not None:
-                            where = marks[2 * keys.index(yaml_key) + 1]
-                            values[path] = Entry(amount, at(kind, name, file, where))
+                first_path, second_path = class_paths(employment, tier)
+                if amounts.__class__ is LocDict and len(amounts) == 2 and len(amounts._marks) == 4:
+                    # As loaded, with both amounts (as most are): their values and the
+                    # marks of the values by position, entered in field order.
+                    marks = amounts._marks
+                    first_key, _ = amounts
+                    first, second = amounts.values()
+                    if first_key != _FIRST_KEY:  # written the other way round
+                        first, second = second, first
+                        first_mark, second_mark = marks[3], marks[1]
+                    else:
+                        first_mark, second_mark = marks[1], marks[3]
+                    file = amounts.file
+                    if first is not None:
+                        values[first_path] = Entry(first, at(kind, name, file, first_mark))
+                    if second is not None:
+                        values[second_path] = Entry(second, at(kind, name, file, second_mark))
                     continue
-                for (yaml_key, _), path in zip(_CLASS_SPECS, paths, strict=True):
+                for (yaml_key, _), path in zip(
+                    _CLASS_SPECS, (first_path, second_path), strict=True
+                ):
                     amount = amounts.get(yaml_key)
                     if amount is not None:
                         values[path] = Entry(amount, at(kind, name, *value_mark(amounts, yaml_key)))

@@ -24,6 +24,7 @@ than :data:`MAX_NODES` nodes once aliases are expanded).
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -190,11 +191,6 @@ _RESOLVED_MAX = 50_000
 # invalid date is a problem at each place it is written); bounded like _RESOLVED.
 _TIMESTAMPS: dict[str, Any] = {}
 _TIMESTAMPS_MAX = 10_000
-# Text keys and values already read, each mapped to itself: the one copy the loaded
-# documents share (see _build). Emptied before a document when it holds more than
-# _TEXTS_MAX texts, so it holds at most that many plus one document's texts.
-_TEXTS: dict[str, str] = {}
-_TEXTS_MAX = 50_000
 
 
 _NO_PATHS: dict[Any, Any] = {}  # stays empty (see _LocatingLoader.descend_resolver)
@@ -416,16 +412,18 @@ def _build(loader: _LocatingLoader, root: Node) -> Any:
     ``maybe_merge`` is false the text has no merge key (no ``<<`` and no tag at all),
     so mappings are not searched for one.
 
-    Text keys and values are shared (:data:`_TEXTS`): a config repeats the same keys
-    and amounts in every plan year, and each copy the parser made is then freed with
-    its node.
+    Text keys and values are interned (:func:`sys.intern`): a config repeats the same
+    keys and amounts in every plan year, and each copy the parser made is then freed
+    with its node. The interpreter forgets an interned text when nothing refers to it
+    any more, so nothing is kept after the documents are freed; and a key is the same
+    object as the name the code looks it up by (``"start"``), found by identity.
     """
     filename = loader.filename
     problems = loader.problems
     maybe_merge = loader.maybe_merge
     constructors = loader.yaml_constructors
     scalars = {tag: constructors[tag] for tag in _PLAIN_SCALARS if tag in constructors}
-    shared = _TEXTS.setdefault
+    shared = sys.intern
     built = 0
 
     def value(node: Node) -> Any:
@@ -438,7 +436,7 @@ def _build(loader: _LocatingLoader, root: Node) -> Any:
         if cls is ScalarNode:
             if tag == _STR:
                 text = node.value
-                return shared(text, text)
+                return shared(text)
             constructor = scalars.get(tag)
             if constructor is not None:
                 return constructor(loader, node)
@@ -461,7 +459,7 @@ def _build(loader: _LocatingLoader, root: Node) -> Any:
                 # Plain text keys and values (most of them) without a call each.
                 if key_node.__class__ is ScalarNode and key_node.tag == _STR:
                     text = key_node.value
-                    key = shared(text, text)
+                    key = shared(text)
                 else:
                     built -= 1
                     key = value(key_node)
@@ -490,7 +488,7 @@ def _build(loader: _LocatingLoader, root: Node) -> Any:
                     continue
                 if value_node.__class__ is ScalarNode and value_node.tag == _STR:
                     text = value_node.value
-                    result[key] = shared(text, text)
+                    result[key] = shared(text)
                 else:
                     built -= 1
                     result[key] = value(value_node)
@@ -558,8 +556,6 @@ def _expanded_size(root: Node, filename: str) -> None:
 
 def parse_yaml(text: str, display: str) -> Any:
     """Parse one YAML document; raise :class:`UserError` with all problems found."""
-    if len(_TEXTS) > _TEXTS_MAX:
-        _TEXTS.clear()
     loader = _LocatingLoader(text, display)
     try:
         node = loader.get_single_node()
