@@ -72,13 +72,24 @@ class Source:
         """A source whose location is ``where``: a SourceLocation, None, or a parser mark
         (0-based ``line``/``column``) in ``file``, turned into a SourceLocation on first
         use."""
-        self = _new(cls)
-        _set_kind(self, kind)
-        _set_name(self, name)
-        _set_where(self, where)
-        _set_file(self, file)
-        _set_variables(self, ())
-        return self
+        if cls is not Source:
+            self = _new(cls)
+            _set_kind(self, kind)
+            _set_name(self, name)
+            _set_where(self, where)
+            _set_file(self, file)
+            _set_variables(self, ())
+            return self
+        # Filled in as an _Unfrozen (plain slot assignments), then made a Source: the
+        # loader makes one per value it reads, and the slots' own setters cost twice.
+        new = _new(_Unfrozen)
+        new.kind = kind
+        new.name = name
+        new._where = where
+        new._file = file
+        new.variables = ()
+        new.__class__ = Source  # type: ignore[assignment]
+        return new  # type: ignore[return-value]
 
     @property
     def location(self) -> SourceLocation | None:
@@ -153,6 +164,18 @@ class Source:
             where = str(location) if column else f"{location.file}:{location.line}"
             label += f" ({where})"
         return label + variables_suffix(self.variables)
+
+
+class _Unfrozen:
+    """Source's slots without its refusal to assign (see :meth:`Source.at_mark`): the
+    same layout, so an instance can become a Source by assigning ``__class__``."""
+
+    __slots__ = Source.__slots__
+    kind: LayerKind
+    name: str | None
+    variables: tuple[str, ...]
+    _where: Any
+    _file: str
 
 
 # The slots' own setters: Source is immutable to its users (``__setattr__`` refuses).

@@ -428,3 +428,22 @@ def test_the_field_paths_of_a_class_are_shared_and_bounded(monkeypatch: pytest.M
     other = layers.class_paths("part_time", "EE")
     assert other == layers.class_paths("part_time", "EE") and other[0][1] == "part_time"
     assert list(layers._CLASS_PATHS) == ["full_time"]
+
+
+def test_a_source_made_from_a_mark_is_an_immutable_source() -> None:
+    from dataclasses import FrozenInstanceError
+
+    class Mark:
+        line, column = 2, 4
+
+    src = Source.at_mark("template", "t", "f.yaml", Mark())
+    assert type(src) is Source and src == Source("template", "t", SourceLocation("f.yaml", 3, 5))
+    for name in ("kind", "name", "variables", "_where", "_file", "other"):
+        with pytest.raises(FrozenInstanceError):
+            setattr(src, name, None)
+
+    class Named(Source):
+        __slots__ = ()
+
+    named = Named.at_mark("rollout", "r", "g.yaml", None)
+    assert type(named) is Named and named.location is None and named.name == "r"

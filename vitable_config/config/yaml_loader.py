@@ -219,6 +219,9 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[misc]
             tag = _RESOLVED.get(value)
             if tag is None:
                 tag = str(super().resolve(kind, value, implicit))
+                # The module's own constant for text, so _build's `tag == _STR` is an
+                # identity test.
+                tag = _STR if tag == _STR else tag
                 if len(_RESOLVED) < _RESOLVED_MAX and len(value) <= 100:
                     _RESOLVED[value] = tag
             return tag
