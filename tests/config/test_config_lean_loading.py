@@ -447,3 +447,18 @@ def test_a_source_made_from_a_mark_is_an_immutable_source() -> None:
 
     named = Named.at_mark("rollout", "r", "g.yaml", None)
     assert type(named) is Named and named.location is None and named.name == "r"
+
+
+def test_the_file_of_a_source_is_its_location_file_without_making_the_location() -> None:
+    class Mark:
+        line, column = 0, 0
+
+    lazy = Source.at_mark("plan_year", "empr_a", "a.yaml", Mark())
+    assert lazy.file == "a.yaml" and lazy._where.__class__ is Mark  # not made
+    assert lazy.location == SourceLocation("a.yaml", 1, 1) and lazy.file == "a.yaml"
+    at_location = Source.at_mark("defaults", None, "ignored.yaml", SourceLocation("d.yaml", 4))
+    assert at_location.file == "d.yaml"
+    assert Source.at_mark("defaults", None, "x.yaml", None).file is None
+    assert Source("template", "t", SourceLocation("t.yaml", 2)).file == "t.yaml"
+    assert Source("variable", "v").file is None
+    assert lazy.with_variables(("x",)).file == "a.yaml"
