@@ -96,12 +96,28 @@ def flatten(raw: LocDict | None, kind: LayerKind, name: str | None) -> Fragment:
     values = frag.values
     at = Source.at_mark
 
+    seen: Any = None  # the container whose keys are listed in keys
+    keys: list[Any] = []
     for path, parents, last in _FIELD_SPECS:
         container: Any = raw
         for part in parents:
             container = container.get(part) if container else None
-        if container and container.get(last) is not None:
-            values[path] = Entry(container[last], at(kind, name, *value_mark(container, last)))
+        if not container:
+            continue
+        value = container.get(last)
+        if value is None:
+            continue
+        if container.__class__ is LocDict and len(container._marks) == 2 * len(container):
+            # As loaded: the value's mark by the key's position (the keys of a checked
+            # mapping are texts, so the list finds the key the dict finds).
+            if container is not seen:
+                seen, keys = container, list(container)
+            i = keys.index(last)
+            if keys[i].__class__ is str:
+                where = container._marks[2 * i + 1]
+                values[path] = Entry(value, at(kind, name, container.file, where))
+                continue
+        values[path] = Entry(value, at(kind, name, *value_mark(container, last)))
     classes = raw.get(F.CLASSES)
     if classes:
         removals = frag.removals
