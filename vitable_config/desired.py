@@ -40,7 +40,7 @@ class Source:
     changes never reads most of them.
     """
 
-    __slots__ = ("_file", "_where", "kind", "name", "variables")
+    __slots__ = ("_where", "file", "kind", "name", "variables")
     __match_args__ = ("kind", "name", "location", "variables")
 
     kind: LayerKind
@@ -50,9 +50,11 @@ class Source:
     # rollout/employer ``variables``, ``--var``), not only on the layer's text.
     variables: tuple[str, ...]
     # A SourceLocation or None, or (until ``location`` is read) a parser mark with
-    # 0-based ``line`` and ``column`` in ``_file``.
+    # 0-based ``line`` and ``column`` in ``file``.
     _where: Any
-    _file: str
+    # ``location.file`` (None without a location), kept so that reading it makes no
+    # location: validate reads it for every value (employment name warnings).
+    file: str | None
 
     def __init__(
         self,
@@ -64,7 +66,7 @@ class Source:
         _set_kind(self, kind)
         _set_name(self, name)
         _set_where(self, location)
-        _set_file(self, "")
+        _set_file(self, None if location is None else location.file)
         _set_variables(self, variables)
 
     @classmethod
@@ -72,32 +74,38 @@ class Source:
         """A source whose location is ``where``: a SourceLocation, None, or a parser mark
         (0-based ``line``/``column``) in ``file``, turned into a SourceLocation on first
         use."""
-        self = _new(cls)
-        _set_kind(self, kind)
-        _set_name(self, name)
-        _set_where(self, where)
-        _set_file(self, file)
-        _set_variables(self, ())
-        return self
+        shown: str | None = file
+        if where is None:
+            shown = None
+        elif where.__class__ is SourceLocation:
+            shown = where.file
+        if cls is not Source:
+            self = _new(cls)
+            _set_kind(self, kind)
+            _set_name(self, name)
+            _set_where(self, where)
+            _set_file(self, shown)
+            _set_variables(self, ())
+            return self
+        # Filled in as an _Unfrozen (plain slot assignments), then made a Source: the
+        # loader makes one per value it reads, and the slots' own setters cost twice.
+        new = _new(_Unfrozen)
+        new.kind = kind
+        new.name = name
+        new._where = where
+        new.file = shown
+        new.variables = ()
+        new.__class__ = Source  # type: ignore[assignment]
+        return new  # type: ignore[return-value]
 
     @property
     def location(self) -> SourceLocation | None:
         where = self._where
         if where is None or where.__class__ is SourceLocation:
             return where
-        located = SourceLocation(self._file, where.line + 1, where.column + 1)
+        located = SourceLocation(self.file, where.line + 1, where.column + 1)  # type: ignore[arg-type]
         _set_where(self, located)
         return located
-
-    @property
-    def file(self) -> str | None:
-        """``location.file`` (without making the location)."""
-        where = self._where
-        if where is None:
-            return None
-        if where.__class__ is SourceLocation:
-            return where.file
-        return self._file
 
     def with_variables(self, variables: tuple[str, ...]) -> Source:
         """This source, recording the variables its expression read."""
@@ -105,7 +113,7 @@ class Source:
         _set_kind(other, self.kind)
         _set_name(other, self.name)
         _set_where(other, self._where)
-        _set_file(other, self._file)
+        _set_file(other, self.file)
         _set_variables(other, variables)
         return other
 
@@ -155,12 +163,24 @@ class Source:
         return label + variables_suffix(self.variables)
 
 
+class _Unfrozen:
+    """Source's slots without its refusal to assign (see :meth:`Source.at_mark`): the
+    same layout, so an instance can become a Source by assigning ``__class__``."""
+
+    __slots__ = Source.__slots__
+    kind: LayerKind
+    name: str | None
+    variables: tuple[str, ...]
+    _where: Any
+    file: str | None
+
+
 # The slots' own setters: Source is immutable to its users (``__setattr__`` refuses).
 _new = object.__new__
 _set_kind: Callable[[Source, Any], None] = vars(Source)["kind"].__set__
 _set_name: Callable[[Source, Any], None] = vars(Source)["name"].__set__
 _set_where: Callable[[Source, Any], None] = vars(Source)["_where"].__set__
-_set_file: Callable[[Source, Any], None] = vars(Source)["_file"].__set__
+_set_file: Callable[[Source, Any], None] = vars(Source)["file"].__set__
 _set_variables: Callable[[Source, Any], None] = vars(Source)["variables"].__set__
 
 

@@ -371,3 +371,94 @@ def test_a_config_with_jinja_renders_it(tmp_path: Path) -> None:
         state.plan_years[0].contribution_classes[("full_time", "EE")].employee_contribution_cents
         == 3000
     )
+
+
+def test_equal_contribution_classes_are_one_object(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vitable_config.config import finish
+
+    monkeypatch.setattr(finish, "_CLASSES", {})
+    write(tmp_path, "a.yaml", flat_file("empr_a", 400))
+    write(tmp_path, "b.yaml", flat_file("empr_b", 400))
+    write(tmp_path, "c.yaml", flat_file("empr_c", 500))
+    state = load(tmp_path)
+    a, b, c = (
+        next(py for py in state.plan_years if py.employer_id == e and py.benefit_product == "MEC")
+        for e in ("empr_a", "empr_b", "empr_c")
+    )
+    assert a.contribution_classes == b.contribution_classes != c.contribution_classes
+    for key, cls in a.contribution_classes.items():
+        assert b.contribution_classes[key] is cls  # built once, shared (immutable)
+        assert c.contribution_classes[key] is not cls
+    assert len(finish._CLASSES) == 2 * 2 * 2 * len(TIERS)  # 2 bases x 2 products x classes
+
+
+def test_the_class_memo_is_bounded_and_changes_no_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vitable_config.config import finish
+
+    write(tmp_path, "a.yaml", flat_file("empr_a", 400))
+    write(tmp_path, "b.yaml", flat_file("empr_b", 400))
+    monkeypatch.setattr(finish, "_CLASSES", {})
+    shared = load(tmp_path)
+    monkeypatch.setattr(finish, "_CLASSES", {})
+    monkeypatch.setattr(finish, "_CLASSES_MAX", 0)
+    unshared = load(tmp_path)
+    assert shared == unshared and repr(shared) == repr(unshared)
+    assert finish._CLASSES == {}
+    a, b = (py for py in unshared.plan_years if py.benefit_product == "MEC")
+    assert all(
+        a.contribution_classes[k] is not b.contribution_classes[k] for k in a.contribution_classes
+    )
+
+
+def test_the_field_paths_of_a_class_are_shared_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from vitable_config.config import layers
+
+    monkeypatch.setattr(layers, "_CLASS_PATHS", {})
+    paths = layers.class_paths("full_time", "EE")
+    assert paths == (
+        ("contribution_classes", "full_time", "EE", "employee_contribution_cents"),
+        ("contribution_classes", "full_time", "EE", "employer_contribution_cents"),
+    )
+    assert layers.class_paths("full_time", "EE") is paths
+    monkeypatch.setattr(layers, "_CLASS_PATHS_MAX", 1)
+    other = layers.class_paths("part_time", "EE")
+    assert other == layers.class_paths("part_time", "EE") and other[0][1] == "part_time"
+    assert list(layers._CLASS_PATHS) == ["full_time"]
+
+
+def test_a_source_made_from_a_mark_is_an_immutable_source() -> None:
+    from dataclasses import FrozenInstanceError
+
+    class Mark:
+        line, column = 2, 4
+
+    src = Source.at_mark("template", "t", "f.yaml", Mark())
+    assert type(src) is Source and src == Source("template", "t", SourceLocation("f.yaml", 3, 5))
+    for name in ("kind", "name", "variables", "_where", "_file", "other"):
+        with pytest.raises(FrozenInstanceError):
+            setattr(src, name, None)
+
+    class Named(Source):
+        __slots__ = ()
+
+    named = Named.at_mark("rollout", "r", "g.yaml", None)
+    assert type(named) is Named and named.location is None and named.name == "r"
+
+
+def test_the_file_of_a_source_is_its_location_file_without_making_the_location() -> None:
+    class Mark:
+        line, column = 0, 0
+
+    lazy = Source.at_mark("plan_year", "empr_a", "a.yaml", Mark())
+    assert lazy.file == "a.yaml" and lazy._where.__class__ is Mark  # not made
+    assert lazy.location == SourceLocation("a.yaml", 1, 1) and lazy.file == "a.yaml"
+    at_location = Source.at_mark("defaults", None, "ignored.yaml", SourceLocation("d.yaml", 4))
+    assert at_location.file == "d.yaml"
+    assert Source.at_mark("defaults", None, "x.yaml", None).file is None
+    assert Source("template", "t", SourceLocation("t.yaml", 2)).file == "t.yaml"
+    assert Source("variable", "v").file is None
+    assert lazy.with_variables(("x",)).file == "a.yaml"

@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
+from vitable_config.config import money
 from vitable_config.config.jinja import Renderer, TemplateFailure
 from vitable_config.config.layers import (
     _UNSET,
@@ -98,6 +99,25 @@ def _converter(path: FieldPath) -> Callable[[Any, bool], Any]:
     return _PARSER_BY_FIELD[path[0]]
 
 
+# Contribution classes already built, by (employment, tier, amounts): immutable, and
+# the same few are in every plan year of a template or a generated estate. Bounded:
+# past _CLASSES_MAX of them, new ones are built each time.
+_CLASSES: dict[tuple[Any, ...], DesiredClass] = {}
+_CLASSES_MAX = 100_000
+_EMPLOYEE, _EMPLOYER = (f.name for f in F.CLASS_FIELDS)
+
+
+def _desired_class(employment: str, tier: str, amounts: dict[str, Any]) -> DesiredClass:
+    employee, employer = amounts[_EMPLOYEE], amounts[_EMPLOYER]
+    key = (employment, tier, employee.__class__, employee, employer.__class__, employer)
+    known = _CLASSES.get(key)
+    if known is None:
+        known = DesiredClass(employment, tier, **amounts)
+        if employee.__class__ is int and employer.__class__ is int and len(_CLASSES) < _CLASSES_MAX:
+            _CLASSES[key] = known
+    return known
+
+
 class PlanYearFinisher:
     """Rendering, parsing and the checks of one merged plan year (the last step of
     building desired state; :class:`~vitable_config.config.build._PlanYearBuilder`
@@ -184,9 +204,11 @@ class PlanYearFinisher:
 
     def finish(self, pending: _Pending) -> DesiredPlanYear | None:
         values: dict[str, Any] = {}
-        classes: dict[tuple[str, str], dict[str, Any]] = {}
+        classes: dict[FieldPath, dict[str, Any]] = {}
         failed = False
         variables, context = pending.variables, pending.context
+        cells = pending.variable_cells
+        cents_read = money._CENTS_MEMO.get  # known_cents, without a call per amount
         allow: dict[str, Allowance] = {}
         for path, entry in pending.entries.items():
             root = path[0]
@@ -194,18 +216,34 @@ class PlanYearFinisher:
                 allow[path[1]] = Allowance(path[1], entry.value, entry.source)
                 continue
             value = entry.parsed  # the fast path: a literal already converted
-            if value is _UNSET:
-                value = self.value(path, entry, variables, context, pending.variable_cells)
-            if value is _FAILED:
-                failed = True
             if root == F.CLASSES:
-                amounts = classes.get((path[1], path[2]))
+                if value is _UNSET:
+                    # A literal amount as value() reads it (whole cents as they are,
+                    # dollars the schema pass has read), without the call.
+                    raw = entry.value
+                    kind = raw.__class__
+                    if kind is str:
+                        value = cents_read(raw, _UNSET)
+                    elif kind is int and 0 <= raw <= MAX_CENTS:
+                        value = raw
+                    if value is _UNSET:
+                        value = self.value(path, entry, variables, context, cells)
+                    else:
+                        entry.parsed = value
+                        entry.described = entry.source
+                if value is _FAILED:
+                    failed = True
+                amounts = classes.get(path[1:3])
                 if amounts is None:
-                    classes[(path[1], path[2])] = {path[3]: value}
+                    classes[path[1:3]] = {path[3]: value}
                 else:
                     amounts[path[3]] = value
-            else:
-                values[root] = value
+                continue
+            if value is _UNSET:
+                value = self.value(path, entry, variables, context, cells)
+            if value is _FAILED:
+                failed = True
+            values[root] = value
         missing = [name for path, name in _REQUIRED_NOT_KEY if path not in pending.entries]
         if pending.incomplete_is_secondary and (
             missing or any(len(a) < len(F.CLASS_FIELDS) for a in classes.values())
@@ -231,12 +269,14 @@ class PlanYearFinisher:
                 )
             )
             failed = True
-        built: dict[tuple[str, str], DesiredClass] = {}
-        for (employment, tier), amounts in classes.items():
-            absent = [f for f in F.CLASS_FIELDS if f.name not in amounts]
-            if not absent:
-                built[(employment, tier)] = DesiredClass(employment, tier, **amounts)
+        # Keyed by (employment, tier): the keys of classes (slices of the field paths).
+        built: dict[FieldPath, DesiredClass] = {}
+        for class_key, amounts in classes.items():
+            employment, tier = class_key
+            if len(amounts) == len(F.CLASS_FIELDS):  # every field (amounts has no other)
+                built[class_key] = _desired_class(employment, tier, amounts)
                 continue
+            absent = [f for f in F.CLASS_FIELDS if f.name not in amounts]
             present = next(f for f in F.CLASS_FIELDS if f.name in amounts)
             entry = pending.entries[(F.CLASSES, employment, tier, present.name)]
             self.problems.add(
@@ -256,7 +296,7 @@ class PlanYearFinisher:
         return DesiredPlanYear(
             employer_id=pending.employer_id,
             **values,
-            contribution_classes=built,
+            contribution_classes=cast(dict[tuple[str, str], DesiredClass], built),
             provenance={
                 path: entry.described or self.source_of(entry)
                 for path, entry in pending.entries.items()

@@ -59,6 +59,30 @@ _FIELD_SPECS: tuple[tuple[FieldPath, tuple[str, ...], str], ...] = tuple(
     (f.path, f.yaml_path[:-1], f.yaml_path[-1]) for f in F.PLAN_YEAR_FIELDS
 )
 _CLASS_SPECS: tuple[tuple[str, str], ...] = tuple((cf.yaml_key, cf.name) for cf in F.CLASS_FIELDS)
+# flatten reads a class's two amounts (the schema allows no other keys) by position.
+assert len(F.CLASS_FIELDS) == 2
+_FIRST_KEY = _CLASS_SPECS[0][0]
+# employment -> tier -> the field path of each amount (in _CLASS_SPECS order): one set
+# of tuples for every plan year, rather than new ones per plan year. Bounded: past
+# _CLASS_PATHS_MAX employment names, new names get new tuples each time.
+_CLASS_PATHS: dict[str, dict[str, tuple[FieldPath, ...]]] = {}
+_CLASS_PATHS_MAX = 1_000
+
+
+def class_paths(employment: str, tier: str) -> tuple[FieldPath, ...]:
+    """``(contribution_classes, employment, tier, field)`` for each class field."""
+    by_tier = _CLASS_PATHS.get(employment)
+    if by_tier is not None:
+        paths = by_tier.get(tier)
+        if paths is not None:
+            return paths
+    paths = tuple((F.CLASSES, employment, tier, field_name) for _, field_name in _CLASS_SPECS)
+    if by_tier is None:
+        if len(_CLASS_PATHS) >= _CLASS_PATHS_MAX:
+            return paths
+        by_tier = _CLASS_PATHS[employment] = {}
+    by_tier[tier] = paths
+    return paths
 
 
 def flatten(raw: LocDict | None, kind: LayerKind, name: str | None) -> Fragment:
@@ -72,12 +96,28 @@ def flatten(raw: LocDict | None, kind: LayerKind, name: str | None) -> Fragment:
     values = frag.values
     at = Source.at_mark
 
+    seen: Any = None  # the container whose keys are listed in keys
+    keys: list[Any] = []
     for path, parents, last in _FIELD_SPECS:
         container: Any = raw
         for part in parents:
             container = container.get(part) if container else None
-        if container and container.get(last) is not None:
-            values[path] = Entry(container[last], at(kind, name, *value_mark(container, last)))
+        if not container:
+            continue
+        value = container.get(last)
+        if value is None:
+            continue
+        if container.__class__ is LocDict and len(container._marks) == 2 * len(container):
+            # As loaded: the value's mark by the key's position (the keys of a checked
+            # mapping are texts, so the list finds the key the dict finds).
+            if container is not seen:
+                seen, keys = container, list(container)
+            i = keys.index(last)
+            if keys[i].__class__ is str:
+                where = container._marks[2 * i + 1]
+                values[path] = Entry(value, at(kind, name, container.file, where))
+                continue
+        values[path] = Entry(value, at(kind, name, *value_mark(container, last)))
     classes = raw.get(F.CLASSES)
     if classes:
         removals = frag.removals
@@ -89,22 +129,30 @@ def flatten(raw: LocDict | None, kind: LayerKind, name: str | None) -> Fragment:
                 if amounts is None:
                     removals.append((F.CLASSES, employment, tier))
                     continue
-                if amounts.__class__ is LocDict:  # as loaded: its marks, read directly
-                    file, locs, own = amounts.file, amounts.value_locs, amounts._loc
-                    for yaml_key, field_name in _CLASS_SPECS:
-                        amount = amounts.get(yaml_key)
-                        if amount is not None:
-                            where = locs.get(yaml_key)
-                            values[(F.CLASSES, employment, tier, field_name)] = Entry(
-                                amount, at(kind, name, file, own if where is None else where)
-                            )
+                first_path, second_path = class_paths(employment, tier)
+                if amounts.__class__ is LocDict and len(amounts) == 2 and len(amounts._marks) == 4:
+                    # As loaded, with both amounts (as most are): their values and the
+                    # marks of the values by position, entered in field order.
+                    marks = amounts._marks
+                    first_key, _ = amounts
+                    first, second = amounts.values()
+                    if first_key != _FIRST_KEY:  # written the other way round
+                        first, second = second, first
+                        first_mark, second_mark = marks[3], marks[1]
+                    else:
+                        first_mark, second_mark = marks[1], marks[3]
+                    file = amounts.file
+                    if first is not None:
+                        values[first_path] = Entry(first, at(kind, name, file, first_mark))
+                    if second is not None:
+                        values[second_path] = Entry(second, at(kind, name, file, second_mark))
                     continue
-                for yaml_key, field_name in _CLASS_SPECS:
+                for (yaml_key, _), path in zip(
+                    _CLASS_SPECS, (first_path, second_path), strict=True
+                ):
                     amount = amounts.get(yaml_key)
                     if amount is not None:
-                        values[(F.CLASSES, employment, tier, field_name)] = Entry(
-                            amount, at(kind, name, *value_mark(amounts, yaml_key))
-                        )
+                        values[path] = Entry(amount, at(kind, name, *value_mark(amounts, yaml_key)))
     # Policy exceptions merge like values: (allow, rule) -> the reason, where it was written.
     for index, item in enumerate(raw.get(ALLOW) or ()):
         values[(ALLOW, item["rule"])] = Entry(

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, model_validator
 
+from vitable_config.config import money
 from vitable_config.config.jinja import syntax_error
 from vitable_config.config.names import (
     EMPLOYMENT_PATTERN,
@@ -99,6 +100,8 @@ def check_status(value: object) -> str:
 def _cents_literal(value: object) -> object:
     if value.__class__ is int and 0 <= value <= MAX_CENTS:
         return value  # what parse_cents accepts as it is
+    if value.__class__ is str and value in money._CENTS_MEMO:
+        return value  # dollars parse_cents has read (no Jinja in them)
     if is_template(value):
         _template_ok(value)  # type: ignore[arg-type]
     else:

@@ -156,16 +156,25 @@ def employment_warnings(plan_years: Iterable[DesiredPlanYear]) -> list[ConfigWar
     # locations are only looked up for the names that get a warning (see _first_at).
     places: dict[str, set[tuple[str, str | None, str | None]]] = {}
     years: dict[str, int] = {}
+    # The place last added, as the very objects: the values of one layer follow one
+    # another with the same layer and file, and are then not added again.
+    last: tuple[str | None, ...] = ()
     for py in plan_years:
         for employment in {employment for employment, _tier in py.contribution_classes}:
             years[employment] = years.get(employment, 0) + 1
         for path, source in py.provenance.items():
             if len(path) < 2 or path[0] != "contribution_classes":
                 continue
-            known = places.get(path[1])
+            employment, kind, name, file = path[1], source.kind, source.name, source.file
+            if last and (
+                employment is last[0] and kind is last[1] and name is last[2] and file is last[3]
+            ):
+                continue
+            last = (employment, kind, name, file)
+            known = places.get(employment)
             if known is None:
-                known = places[path[1]] = set()
-            known.add((source.kind, source.name, source.file))
+                known = places[employment] = set()
+            known.add((kind, name, file))
     warnings: list[ConfigWarning] = []
     for name in sorted(years):
         if len(places.get(name, {})) != 1:

@@ -75,7 +75,10 @@ def _candidates(paths: list[str | Path], problems: list[Problem]) -> list[tuple[
             except OSError as exc:
                 problems.append(Problem(f"cannot list {path}: {exc.strerror or exc}"))
                 continue
-            entries = sorted(path / name for name in linked)
+            # Sorted as the paths sort (by name within one directory; normcase is what
+            # pathlib compares on Windows), without comparing thousands of Path objects.
+            names = sorted(linked, key=os.path.normcase)
+            entries = [path / name for name in names]
             resolved_dir = _resolve(path)
             if not entries:
                 problems.append(
@@ -84,7 +87,13 @@ def _candidates(paths: list[str | Path], problems: list[Problem]) -> list[tuple[
                         hint="point at a config file or a directory containing them",
                     )
                 )
-            found.extend((p, None if linked[p.name] else resolved_dir / p.name) for p in entries)
+            # A directory given as its resolved path (absolute, no symlinks): its entries
+            # are their own resolved paths, not made again.
+            same = resolved_dir == path
+            found.extend(
+                (p, None if linked[name] else p if same else resolved_dir / name)
+                for p, name in zip(entries, names, strict=True)
+            )
         else:
             found.append((path, None))
     return found

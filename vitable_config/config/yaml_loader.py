@@ -24,6 +24,7 @@ than :data:`MAX_NODES` nodes once aliases are expanded).
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -62,16 +63,19 @@ class LocDict(dict[Any, Any]):
     """A dict with the source location of itself, its keys and its values.
 
     Read the locations with :func:`key_location`, :func:`value_location` and
-    ``.loc``; they are made from the parser's marks on first use."""
+    ``.loc``; they are made from the parser's marks on first use. The marks of the
+    keys and values are kept in one list, in the order of the keys (``_marks[2 * i]``
+    and ``_marks[2 * i + 1]`` for the ``i``-th key): two dicts per mapping were a
+    fifth of what a large flat config kept in memory."""
 
-    __slots__ = ("_loc", "file", "key_locs", "value_locs")
+    __slots__ = ("_index", "_loc", "_marks", "file")
 
     def __init__(self, loc: Where | None = None, file: str = "") -> None:
         super().__init__()
         self._loc = loc
         self.file = file
-        self.key_locs: dict[Any, Where] = {}
-        self.value_locs: dict[Any, Where] = {}
+        self._marks: list[Where] = []
+        self._index: dict[Any, int] | None = None
 
     @property
     def loc(self) -> SourceLocation | None:
@@ -80,6 +84,42 @@ class LocDict(dict[Any, Any]):
     @loc.setter
     def loc(self, value: SourceLocation | None) -> None:
         self._loc = value
+
+    def marks_of(self, key: Any) -> tuple[Where, Where] | None:
+        """The marks (or locations) of ``key`` and of its value, None when not known."""
+        i = _position(self, key)
+        if i is None:
+            return None
+        marks = self._marks
+        return marks[2 * i], marks[2 * i + 1]
+
+
+# Mappings up to this many keys are searched for a key's position (no index is kept).
+_SCAN_KEYS = 8
+
+
+def _position(data: LocDict, key: Any) -> int | None:
+    """The position of ``key`` among ``data``'s keys, found as the dict finds it (the
+    same hash and ``is`` or ``==``), when its marks are known; else None."""
+    n = len(data)
+    if 2 * n > len(data._marks):
+        return None  # not filled by the loader (all or some of the keys have no marks)
+    if n <= _SCAN_KEYS:
+        try:
+            h = hash(key)
+        except TypeError:
+            return None
+        for i, k in enumerate(data):
+            if k is key or (hash(k) == h and k == key):
+                return i
+        return None
+    index = data._index
+    if index is None or len(index) != n:
+        index = data._index = {k: i for i, k in enumerate(data)}
+    try:
+        return index.get(key)
+    except TypeError:
+        return None
 
 
 class LocList(list[Any]):
@@ -104,16 +144,16 @@ class LocList(list[Any]):
 
 def key_location(data: object, key: Any) -> SourceLocation | None:
     if isinstance(data, LocDict):
-        where = data.key_locs.get(key)
-        return data.loc if where is None else _located(data.file, where)
+        i = _position(data, key)
+        return data.loc if i is None else _located(data.file, data._marks[2 * i])
     return None
 
 
 def value_location(data: object, key: Any) -> SourceLocation | None:
     """Where ``data[key]`` was written (falls back to the container)."""
     if isinstance(data, LocDict):
-        where = data.value_locs.get(key)
-        return data.loc if where is None else _located(data.file, where)
+        i = _position(data, key)
+        return data.loc if i is None else _located(data.file, data._marks[2 * i + 1])
     if isinstance(data, LocList):
         if isinstance(key, int) and 0 <= key < len(data.locs):
             return _located(data.file, data.locs[key])
@@ -125,8 +165,8 @@ def value_mark(data: object, key: Any) -> tuple[str, Where]:
     """``(file, where)`` of ``data[key]`` for :meth:`Source.at_mark`: what
     :func:`value_location` returns, before it is made a SourceLocation."""
     if isinstance(data, LocDict):
-        where = data.value_locs.get(key)
-        return data.file, data._loc if where is None else where
+        i = _position(data, key)
+        return data.file, data._loc if i is None else data._marks[2 * i + 1]
     if isinstance(data, LocList):
         if isinstance(key, int) and 0 <= key < len(data.locs):
             return data.file, data.locs[key]
@@ -179,6 +219,9 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[misc]
             tag = _RESOLVED.get(value)
             if tag is None:
                 tag = str(super().resolve(kind, value, implicit))
+                # The module's own constant for text, so _build's `tag == _STR` is an
+                # identity test.
+                tag = _STR if tag == _STR else tag
                 if len(_RESOLVED) < _RESOLVED_MAX and len(value) <= 100:
                     _RESOLVED[value] = tag
             return tag
@@ -193,6 +236,7 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[misc]
         self.flatten_mapping(node)
         result = LocDict(self.loc(node), self.filename)
         own_seen: dict[Any, SourceLocation] = {}
+        positions: dict[Any, int] = {}
         for key_node, value_node in node.value:
             key = self.construct_object(key_node, deep=True)
             key_loc = self.loc(key_node)
@@ -218,9 +262,15 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[misc]
                     )
                     continue
                 own_seen[key] = key_loc
+            # A key repeated through a merge (<<) keeps its place and takes the later
+            # value and locations, as dict assignment does.
+            i = positions.get(key)
+            if i is None:
+                positions[key] = len(positions)
+                result._marks += (key_loc, self.loc(value_node))
+            else:
+                result._marks[2 * i : 2 * i + 2] = (key_loc, self.loc(value_node))
             result[key] = self.construct_object(value_node, deep=True)
-            result.key_locs[key] = key_loc
-            result.value_locs[key] = self.loc(value_node)
         return result
 
     def construct_located_sequence(self, node: SequenceNode) -> LocList:
@@ -349,6 +399,10 @@ def _too_large(filename: str) -> UserError:
 _new_dict = dict.__new__
 
 
+def _built(node: Node) -> Any:  # pragma: no cover - never called
+    raise AssertionError("the document is built")
+
+
 def _build(loader: _LocatingLoader, root: Node) -> Any:
     """The document's values in one pass over the composed nodes: the same result as
     ``loader.construct_document`` (located mappings and sequences, YAML 1.2 scalars,
@@ -360,12 +414,19 @@ def _build(loader: _LocatingLoader, root: Node) -> Any:
     Counts the values built and stops past :data:`MAX_NODES`. When the loader's
     ``maybe_merge`` is false the text has no merge key (no ``<<`` and no tag at all),
     so mappings are not searched for one.
+
+    Text keys and values are interned (:func:`sys.intern`): a config repeats the same
+    keys and amounts in every plan year, and each copy the parser made is then freed
+    with its node. The interpreter forgets an interned text when nothing refers to it
+    any more, so nothing is kept after the documents are freed; and a key is the same
+    object as the name the code looks it up by (``"start"``), found by identity.
     """
     filename = loader.filename
     problems = loader.problems
     maybe_merge = loader.maybe_merge
     constructors = loader.yaml_constructors
     scalars = {tag: constructors[tag] for tag in _PLAIN_SCALARS if tag in constructors}
+    shared = sys.intern
     built = 0
 
     def value(node: Node) -> Any:
@@ -377,7 +438,8 @@ def _build(loader: _LocatingLoader, root: Node) -> Any:
         tag = node.tag
         if cls is ScalarNode:
             if tag == _STR:
-                return node.value
+                text = node.value
+                return shared(text)
             constructor = scalars.get(tag)
             if constructor is not None:
                 return constructor(loader, node)
@@ -389,16 +451,18 @@ def _build(loader: _LocatingLoader, root: Node) -> Any:
             result = _new_dict(LocDict)
             result._loc = node.start_mark
             result.file = filename
-            key_locs: dict[Any, Where] = {}
-            value_locs: dict[Any, Where] = {}
-            result.key_locs, result.value_locs = key_locs, value_locs
+            result._index = None
+            marks: list[Where] = []
+            result._marks = marks
+            add_marks = marks.extend
             built += 2 * len(pairs)
             if built > MAX_NODES:
                 raise _too_large(filename)
             for key_node, value_node in pairs:
                 # Plain text keys and values (most of them) without a call each.
                 if key_node.__class__ is ScalarNode and key_node.tag == _STR:
-                    key = key_node.value
+                    text = key_node.value
+                    key = shared(text)
                 else:
                     built -= 1
                     key = value(key_node)
@@ -414,7 +478,9 @@ def _build(loader: _LocatingLoader, root: Node) -> Any:
                     )
                     continue
                 if seen:
-                    first = _located(filename, key_locs[key])
+                    first_mark = result.marks_of(key)
+                    assert first_mark is not None
+                    first = _located(filename, first_mark[0])
                     problems.append(
                         Problem(
                             f"duplicate key {key!r} (first defined at {first})",
@@ -424,12 +490,12 @@ def _build(loader: _LocatingLoader, root: Node) -> Any:
                     )
                     continue
                 if value_node.__class__ is ScalarNode and value_node.tag == _STR:
-                    result[key] = value_node.value
+                    text = value_node.value
+                    result[key] = shared(text)
                 else:
                     built -= 1
                     result[key] = value(value_node)
-                key_locs[key] = key_node.start_mark
-                value_locs[key] = value_node.start_mark
+                add_marks((key_node.start_mark, value_node.start_mark))
             return result
         elif cls is SequenceNode and tag == _SEQ:
             items = LocList(node.start_mark, filename)
@@ -440,7 +506,13 @@ def _build(loader: _LocatingLoader, root: Node) -> Any:
             return items
         return loader.construct_object(node, deep=True)
 
-    return value(root)
+    try:
+        return value(root)
+    finally:
+        # value refers to itself (it recurses): without this the function, the loader
+        # and its parser's copy of the text would wait for the cyclic collector, which
+        # load_config pauses.
+        value = _built
 
 
 def _expanded_size(root: Node, filename: str) -> None:
