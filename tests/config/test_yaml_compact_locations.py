@@ -97,3 +97,24 @@ def test_parsing_leaves_nothing_for_the_cyclic_collector() -> None:
     finally:
         if was_enabled:
             gc.enable()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d: d.__delitem__("b"),
+        lambda d: d.pop("b"),
+        lambda d: d.popitem(),
+        lambda d: (d.pop("b"), d.__setitem__("z", "new")),
+        lambda d: (d.clear(), d.update(a=1, c=2)),
+    ],
+)
+def test_a_mapping_changed_after_loading_never_gives_a_key_another_keys_line(
+    change: Any,
+) -> None:
+    # Locations are kept by position: after a key is removed, "c" must not be
+    # reported on the line of the key that followed it, nor "a" on a wrong one.
+    data = Y.parse_yaml("a: 1\nb: 2\nc: 3\nd: 4\n", "m.yaml")
+    change(data)
+    for key in data:
+        assert _where(data, key) == ("m.yaml:1:1", "m.yaml:1:1"), key  # the mapping's own

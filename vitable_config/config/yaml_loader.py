@@ -93,6 +93,30 @@ class LocDict(dict[Any, Any]):
         marks = self._marks
         return marks[2 * i], marks[2 * i + 1]
 
+    # The marks are found by position: once a key is removed, every later key would
+    # take the place of the one after it. So a mapping changed that way forgets its
+    # marks (every location is then the mapping's own) rather than ever point at
+    # another key's line. (A key added afterwards has no marks, see _position.)
+    def _forget(self) -> None:
+        self._marks = []
+        self._index = None
+
+    def __delitem__(self, key: Any) -> None:
+        super().__delitem__(key)
+        self._forget()
+
+    def pop(self, *args: Any) -> Any:
+        self._forget()
+        return super().pop(*args)
+
+    def popitem(self) -> tuple[Any, Any]:
+        self._forget()
+        return super().popitem()
+
+    def clear(self) -> None:
+        self._forget()
+        super().clear()
+
 
 # Mappings up to this many keys are searched for a key's position (no index is kept).
 _SCAN_KEYS = 8
