@@ -17,15 +17,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
 from typing import Any
 
 import pytest
 import trustme
 
+from tests.client.test_client_mock import CREATE, plan_year
 from vitable_config.api import ClientSettings, RetryPolicy, VitableClient
 from vitable_config.api.errors import OutcomeUnknownError, TransportError
-from vitable_config.api.models import ContributionClassInput, PlanYearCreate
 
 KEY = "sk_test_NETWORK_0a1b2c3d4e5f"
 FAST = RetryPolicy(max_retries=2, wait_initial=0.001, wait_max=0.005, wait_jitter=0.001)
@@ -41,35 +40,7 @@ PRODUCTS = [
         "updated_at": "2026-01-01T00:00:00Z",
     }
 ]
-PLAN_YEAR = {
-    "id": "plyr_0001",
-    "benefit_product_id": "bprd_1",
-    "employer_id": "empr_1",
-    "coverage_start": "2027-01-01",
-    "coverage_end": "2027-12-31",
-    "open_enrollment_start_date": "2026-11-01",
-    "open_enrollment_end_date": "2026-11-30",
-    "status": "draft",
-    "created_at": "2026-01-01T00:00:00Z",
-    "updated_at": "2026-01-01T00:00:00Z",
-    "contribution_classes": [],
-    "plans": [],
-}
-CREATE = PlanYearCreate(
-    employer_id="empr_1",
-    coverage_start=date(2027, 1, 1),
-    coverage_end=date(2027, 12, 31),
-    open_enrollment_start=date(2026, 11, 1),
-    open_enrollment_end=date(2026, 11, 30),
-    contribution_classes=[
-        ContributionClassInput(
-            employment="full_time",
-            family_status="EE",
-            employee_contribution_cents=1000,
-            employer_contribution_cents=20000,
-        )
-    ],
-)
+PLAN_YEAR = plan_year(1)  # the same plan year and create body as the MockTransport tests
 
 
 def response(status: int, body: Any, *extra: str) -> bytes:
