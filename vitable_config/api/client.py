@@ -33,7 +33,6 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from vitable_config import __version__
-from vitable_config.api import network
 from vitable_config.api.errors import (
     ApiError,
     NotFoundError,
@@ -115,6 +114,15 @@ CONNECTIONS_PER_POOL = 4
 # Absolute URLs kept per client (one per distinct path: per product for creates,
 # per plan year for updates); the cache is emptied when it reaches this size.
 _URL_CACHE = 1024
+
+
+class _NoCookies(httpx.Cookies):
+    """A cookie store that keeps nothing: the API authenticates with the key, and a
+    cookie a server sets is never sent back (nor kept in memory). httpx has no switch
+    for it, so the client's store is replaced (``AsyncClient._cookies``)."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
 
 
 def _segment(value: str) -> str:
@@ -199,11 +207,7 @@ class VitableClient:
             # loopback sandbox (an HTTP_PROXY in CI must not capture local traffic).
             trust_env=self._trust_env,
         )
-        if transport is None:
-            # httpx's own transport on the client's network backend; proxies from the
-            # environment (trust_env) stay mounted as httpx set them up.
-            http._transport = network.transport(self._tls, limits)
-        http._cookies = network.NoCookies()
+        http._cookies = _NoCookies()
         return http
 
     @staticmethod

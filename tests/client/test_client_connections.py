@@ -1,4 +1,4 @@
-"""The client's network layer (vitable_config.api.network) against real loopback servers.
+"""The client's connections (httpx/httpcore under the client) against real loopback servers.
 
 A small raw HTTP/1.1 server in a thread (with TLS where the case needs it, certificates
 from ``trustme``) scripts what the server does on each connection, so each case shows
