@@ -21,7 +21,6 @@ import json as jsonlib
 import logging
 import ssl
 from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import suppress
 from datetime import UTC, date
 from email.utils import parsedate_to_datetime
 from time import perf_counter
@@ -89,8 +88,6 @@ from vitable_config.api.wire import (
 from vitable_config.errors import UserError
 
 M = TypeVar("M", bound=BaseModel)
-# Items of a list validated as their page arrived: id(item dict) -> (the dict, its model).
-_Early = dict[int, tuple[Any, M]]
 Params = Mapping[str, str | int | bool | None]
 
 _MAX_ERROR_TEXT = 300
@@ -190,7 +187,6 @@ class VitableClient:
         connections: int,
         transport: httpx.AsyncBaseTransport | None,
     ) -> httpx.AsyncClient:
-        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
         http = httpx.AsyncClient(
             base_url=settings.base_url,
             headers={
@@ -199,7 +195,7 @@ class VitableClient:
                 "User-Agent": f"{settings.user_agent}/{__version__}",
             },
             timeout=httpx.Timeout(timeout),
-            limits=limits,
+            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
             verify=self._tls,
             transport=transport,
             follow_redirects=False,
@@ -407,46 +403,17 @@ class VitableClient:
         kind: Kind,
     ) -> list[M]:
         window = self.concurrent_pages if concurrent_pages is None else concurrent_pages
-        early: _Early[M] = {}
         items = await collect_all(
-            self._page_fetcher(path, params, kind, (model, early)),
+            self._page_fetcher(path, params, kind),
             limit=limit,
             concurrent_pages=window,
             path=path,
             max_pages=self.settings.max_list_pages,
         )
-        checked = self._validate_items(model, items, path, early)
-        return self._check_filter(checked, expect or {}, path)
+        return self._check_filter(self._validate_items(model, items, path), expect or {}, path)
 
-    def _validate_items(
-        self, model: type[M], items: Sequence[Any], path: str, early: _Early[M] | None = None
-    ) -> list[M]:
-        """Every item of a list as ``model``, in list order (an invalid one is reported
-        with its position). An item already validated when its page arrived (see
-        :meth:`_validate_early`) is not validated again."""
-        out: list[M] = []
-        for n, item in enumerate(items, 1):
-            done = early.get(id(item)) if early else None
-            if done is not None and done[0] is item:
-                out.append(done[1])
-            else:
-                out.append(self._validate(model, item, "GET", path, item=n))
-        return out
-
-    @staticmethod
-    def _validate_early(model: type[M], body: Any, early: _Early[M]) -> None:
-        """Validate a page's items as soon as the page arrives, while the list's other
-        pages are still on their way (after the last page, only what is left is
-        validated). Only what validates is kept, by identity: an invalid item, or a
-        page the walk does not use, changes nothing (the walk's checks and the error
-        for an invalid item, with its position, come after, exactly as before)."""
-        items = body.get("data") if isinstance(body, dict) else body
-        if not isinstance(items, list):
-            return
-        for item in items:
-            if isinstance(item, dict):
-                with suppress(ValidationError):
-                    early[id(item)] = (item, model.model_validate(item))
+    def _validate_items(self, model: type[M], items: Sequence[Any], path: str) -> list[M]:
+        return [self._validate(model, item, "GET", path, item=n) for n, item in enumerate(items, 1)]
 
     def _check_filter(self, items: list[M], expect: Mapping[str, object], path: str) -> list[M]:
         """Every item of a filtered list must match the filter: a server that ignores a
@@ -477,21 +444,12 @@ class VitableClient:
             )
         return items
 
-    def _page_fetcher(
-        self,
-        path: str,
-        params: Params,
-        kind: Kind,
-        validate: tuple[type[M], _Early[M]] | None = None,
-    ) -> FetchPage:
+    def _page_fetcher(self, path: str, params: Params, kind: Kind) -> FetchPage:
         base = {key: value for key, value in params.items() if value is not None}
 
         async def fetch(page: int, limit: int) -> Any:
             query = {**base, "page": page, "limit": limit}
-            body = (await self._call("GET", path, kind, "page", params=query))[1]
-            if validate is not None:
-                self._validate_early(validate[0], body, validate[1])
-            return body
+            return (await self._call("GET", path, kind, "page", params=query))[1]
 
         return fetch
 
