@@ -103,7 +103,10 @@ class Source:
         where = self._where
         if where is None or where.__class__ is SourceLocation:
             return where
-        located = SourceLocation(self.file, where.line + 1, where.column + 1)  # type: ignore[arg-type]
+        if where.__class__ is int:  # packed (config/yaml_loader.py pack_where)
+            located = SourceLocation.unpacked(self.file or "", where)
+        else:
+            located = SourceLocation(self.file, where.line + 1, where.column + 1)  # type: ignore[arg-type]
         _set_where(self, located)
         return located
 

@@ -32,6 +32,17 @@ class SourceLocation:
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}"
 
+    @classmethod
+    def unpacked(cls, file: str, packed: int) -> SourceLocation:
+        """The location of a mark packed as ``line << PACKED_LINE_SHIFT | column``
+        (both 0-based): how a parsed value's place travels between processes."""
+        return cls(file, (packed >> PACKED_LINE_SHIFT) + 1, (packed & _PACKED_COLUMN) + 1)
+
+
+# Marks of files up to 4 MiB characters fit (config/yaml_loader.py pack_where).
+PACKED_LINE_SHIFT = 22
+_PACKED_COLUMN = (1 << PACKED_LINE_SHIFT) - 1
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:

@@ -23,13 +23,10 @@ from vitable_config.config.models import (
     ConfigDocument,
 )
 from vitable_config.config.names import check_documents
+from vitable_config.config.parallel import parse_files
 from vitable_config.config.schema_errors import problems_from_validation
-from vitable_config.config.yaml_loader import (
-    LocDict,
-    parse_yaml,
-    read_text,
-)
-from vitable_config.errors import Problem, SourceLocation, UserError
+from vitable_config.config.yaml_loader import LocDict
+from vitable_config.errors import Problem, SourceLocation
 
 YAML_SUFFIXES = (".yaml", ".yml")
 _EMPLOYER_ID = re.compile(EMPLOYER_ID_PATTERN)
@@ -125,27 +122,38 @@ def glob_files(base: Path, pattern: str) -> list[Path]:
     return sorted(p for p in base.glob(pattern) if p.suffix in YAML_SUFFIXES and p.is_file())
 
 
+def check_document(data: LocDict, display: str) -> list[Problem]:
+    """The schema problems of one config document (none when it is valid)."""
+    try:
+        ConfigDocument.model_validate(data)
+    except ValidationError as exc:
+        return problems_from_validation(exc, data, ConfigDocument, SourceLocation(display, 1))
+    return []
+
+
 def load_documents(
     paths: list[str | Path], problems: list[Problem]
 ) -> tuple[list[Document], set[Path]]:
     """Parse and schema-check the config documents; also return rollout file targets."""
     candidates = _candidates(paths, problems)
-    parsed: list[tuple[Path, str, Path, Any]] = []
+    files: list[tuple[Path, str, Path]] = []
     seen: set[Path] = set()
-    target_files: set[Path] = set()
-    errors: dict[Path, list[Problem]] = {}
     for path, known in candidates:
         resolved = known or _resolve(path)
         if resolved in seen:
             continue
         seen.add(resolved)
-        display = _display(path)
-        try:
-            data = parse_yaml(read_text(path, display), display)
-        except UserError as exc:
-            errors[resolved] = exc.problems or [Problem(exc.message)]
+        files.append((path, _display(path), resolved))
+    results = parse_files([(path, display) for path, display, _ in files], check_document)
+    parsed: list[tuple[str, Path, Any, list[Problem] | None]] = []
+    target_files: set[Path] = set()
+    errors: dict[Path, list[Problem]] = {}
+    for (path, display, resolved), result in zip(files, results, strict=True):
+        if result.problems is not None:
+            errors[resolved] = result.problems
             continue
-        parsed.append((path, display, resolved, data))
+        data = result.data
+        parsed.append((display, resolved, data, result.checked))
         for pattern in _raw_files_globs(path, data):
             # A bad pattern is reported when the rollout is built.
             with contextlib.suppress(ValueError, OSError, RuntimeError):
@@ -165,7 +173,7 @@ def load_documents(
         if resolved not in target_files:
             problems.extend(errs)
     docs: list[Document] = []
-    for _path, display, resolved, data in parsed:
+    for display, resolved, data, checked in parsed:
         if resolved in target_files:
             continue
         if not isinstance(data, LocDict):
@@ -177,12 +185,9 @@ def load_documents(
                 )
             )
             continue
-        try:
-            ConfigDocument.model_validate(data)
-        except ValidationError as exc:
-            problems.extend(
-                problems_from_validation(exc, data, ConfigDocument, SourceLocation(display, 1))
-            )
+        found = check_document(data, display) if checked is None else checked
+        if found:
+            problems.extend(found)
             continue
         docs.append(Document(display, resolved, data))
     problems.extend(check_documents(docs))

@@ -40,7 +40,7 @@ from vitable_config.config.textfile import MAX_CSV_BYTES as MAX_CSV_BYTES
 from vitable_config.config.textfile import MAX_FILE_BYTES as MAX_FILE_BYTES
 from vitable_config.config.textfile import file_problem
 from vitable_config.config.textfile import read_text as read_text
-from vitable_config.errors import Problem, SourceLocation, UserError
+from vitable_config.errors import PACKED_LINE_SHIFT, Problem, SourceLocation, UserError
 
 MAX_NODES = 1_000_000
 
@@ -54,9 +54,28 @@ Where = Any
 
 
 def _located(file: str, where: Where) -> SourceLocation:
-    if where.__class__ is SourceLocation:
-        return where
+    cls = where.__class__
+    if cls is SourceLocation:
+        return where  # type: ignore[no-any-return]
+    if cls is int:
+        return SourceLocation.unpacked(file, where)
     return SourceLocation(file, where.line + 1, where.column + 1)
+
+
+def pack_where(where: Where) -> Where:
+    """A parser mark as one number (:meth:`SourceLocation.unpacked`); a
+    SourceLocation, None or a number as it is."""
+    if where is None or where.__class__ is SourceLocation or where.__class__ is int:
+        return where
+    return where.line << PACKED_LINE_SHIFT | where.column
+
+
+# A file has at most MAX_FILE_BYTES characters, so neither a line nor a column can
+# overflow its part of the packed number.
+assert MAX_FILE_BYTES < 1 << PACKED_LINE_SHIFT
+
+
+_new_dict = dict.__new__
 
 
 class LocDict(dict[Any, Any]):
@@ -164,6 +183,36 @@ class LocList(list[Any]):
     @loc.setter
     def loc(self, value: SourceLocation | None) -> None:
         self._loc = value
+
+
+def reduce_located(data: LocDict | LocList) -> tuple[Any, ...]:
+    """``pickle``'s reduction of a LocDict or LocList (config/parallel.py): its file, its
+    location and marks packed (:func:`pack_where`), and its items."""
+    if data.__class__ is LocDict:
+        assert isinstance(data, LocDict)
+        marks = [pack_where(m) for m in data._marks]
+        items = iter(data.items())
+        return _restore_dict, (data.file, pack_where(data._loc), marks), None, None, items
+    assert isinstance(data, LocList)
+    locs = [pack_where(m) for m in data.locs]
+    return _restore_list, (data.file, pack_where(data._loc), locs), None, iter(data)
+
+
+def _restore_dict(file: str, loc: Where, marks: list[Where]) -> LocDict:
+    result = _new_dict(LocDict)
+    result._loc = loc
+    result.file = file
+    result._index = None
+    result._marks = marks
+    return result
+
+
+def _restore_list(file: str, loc: Where, locs: list[Where]) -> LocList:
+    result = _new_list(LocList)
+    result._loc = loc
+    result.file = file
+    result.locs = locs
+    return result
 
 
 def key_location(data: object, key: Any) -> SourceLocation | None:
@@ -420,7 +469,7 @@ def _too_large(filename: str) -> UserError:
     )
 
 
-_new_dict = dict.__new__
+_new_list = list.__new__
 
 
 def _built(node: Node) -> Any:  # pragma: no cover - never called
