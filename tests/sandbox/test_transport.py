@@ -197,3 +197,27 @@ def test_request_log_and_admin_surface(sandbox: SandboxHandle) -> None:
     assert reset.status_code == 200
     assert [p["id"] for p in after_reset] == ["plyr_0a1b2c3d4e5f6071"]
     assert sandbox.write_count() == 0 and sandbox.request_log == []
+
+
+def test_requests_are_served_without_a_worker_thread(
+    sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A plain-function dependency made FastAPI hop to a worker thread on every request
+    # (~10% of the sandbox's CPU per create, and a wait for a thread each time).
+    import anyio.to_thread
+
+    hops: list[object] = []
+    real = anyio.to_thread.run_sync
+
+    async def counted(func: object, *args: object, **kwargs: object) -> object:
+        hops.append(func)
+        return await real(func, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+    with client(sandbox) as c:
+        assert c.get("/v1/employers").status_code == 200
+        created = c.post(PY_PATH, json=plan_year_body())
+        assert created.status_code == 201, created.text
+        assert c.get(f"/v1/plan-years/{created.json()['id']}").status_code == 200
+        assert c.get(PY_PATH).status_code == 200
+    assert hops == []

@@ -51,9 +51,10 @@ _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
 RUNTIME_SCOPE_KEY = "vitable_sandbox.runtime"
 
 
-def current_runtime(request: Request) -> SandboxRuntime:
+async def current_runtime(request: Request) -> SandboxRuntime:
     """The sandbox serving this request (put in the ASGI scope by the gate), so one
-    FastAPI app can serve many sandboxes."""
+    FastAPI app can serve many sandboxes. A coroutine: FastAPI runs a plain function
+    dependency in a worker thread, a thread hop per request for a dict lookup."""
     runtime: SandboxRuntime = request.scope[RUNTIME_SCOPE_KEY]
     return runtime
 
