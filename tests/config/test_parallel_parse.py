@@ -153,7 +153,7 @@ def test_every_provenance_location_is_the_same(
     single = _provenance([config])
     assert len(forks) == 1
     assert parallel == single
-    last = [p for p in parallel if p[0].employer_id == "empr_p0229"][0]
+    last = next(p for p in parallel if p[0].employer_id == "empr_p0229")
     assert any(loc.endswith("e0229.yaml:12:28") for *_, loc in last[2]), last[2]
 
 
@@ -232,3 +232,25 @@ def test_few_files_are_parsed_here(tmp_path: Path, forks: list[int]) -> None:
     config = _estate(tmp_path / "c", P.MIN_FILES - 1)
     assert run_cli(["validate", config]).code == 0
     assert forks == []
+
+
+def test_an_error_here_stops_and_reaps_the_helper(
+    tmp_path: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = _estate(tmp_path / "c", 240)
+    real = P.parse_one
+    calls = 0
+
+    def failing(path: Path, display: str) -> P.ParsedFile:
+        nonlocal calls
+        calls += 1
+        if calls == 50 and forks:  # in this process, while the helper works
+            raise KeyboardInterrupt
+        return real(path, display)
+
+    monkeypatch.setattr(P, "parse_one", failing)
+    with pytest.raises(KeyboardInterrupt):
+        load_config([config])
+    [pid] = forks
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # already reaped: no process left behind

@@ -81,10 +81,10 @@ def parse_files(files: Sequence[tuple[Path, str]], check: Check) -> list[ParsedF
         return [parse_one(path, display) for path, display in files]
     try:
         mine = [parse_one(path, display) for path, display in files[:split]]
-    except BaseException:
+        theirs = helper.result()
+    except BaseException:  # an error of this process, or Ctrl-C: the helper goes too
         helper.abandon()
         raise
-    theirs = helper.result()
     if theirs is None or len(theirs) != len(files) - split:
         theirs = [parse_one(path, display) for path, display in files[split:]]
     return mine + theirs
@@ -132,8 +132,9 @@ class _Helper:
         """Stop and reap the helper (this process is leaving the load)."""
         with contextlib.suppress(OSError):
             os.close(self.read_fd)
-        with contextlib.suppress(OSError):  # already gone
+        with contextlib.suppress(OSError):  # already gone or reaped
             os.kill(self.pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
             os.waitpid(self.pid, 0)
 
 
