@@ -25,26 +25,37 @@ _STATUS_SQL = (
 _SELECT = "SELECT py.*, " + _STATUS_SQL + " AS status_rank FROM plan_years py"
 
 
-def _class_dict(row: sqlite3.Row) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "employment": row["employment"],
-        "family_status": row["family_status"],
-        "employee_contribution_cents": row["employee_contribution_cents"],
-        "employer_contribution_cents": row["employer_contribution_cents"],
-    }
+_CLASS_COLUMNS = (
+    "id", "employment", "family_status", "employee_contribution_cents",
+    "employer_contribution_cents",
+)  # fmt: skip
+_PLAN_COLUMNS = (
+    "id", "carrier_plan_id", "monthly_premium_cents", "name", "deductible_cents",
+    "out_of_pocket_max_cents", "tier",
+)  # fmt: skip
+# The classes and plans of a page's plan years, read as plain tuples (plan_year_id
+# first, then the columns above in that order): a list page holds ~800 classes, and
+# sqlite3.Row's lookups by name were most of the time a list page took.
+_CLASSES_SQL = (
+    "SELECT plan_year_id, " + ", ".join(_CLASS_COLUMNS) + " FROM contribution_classes "
+    "WHERE plan_year_id IN ({marks}) ORDER BY plan_year_id, position"
+)
+_PLANS_SQL = (
+    "SELECT plan_year_id, " + ", ".join(_PLAN_COLUMNS) + " FROM plans "
+    "WHERE plan_year_id IN ({marks}) ORDER BY plan_year_id, position"
+)
 
 
-def _plan_dict(row: sqlite3.Row) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "carrier_plan_id": row["carrier_plan_id"],
-        "monthly_premium_cents": row["monthly_premium_cents"],
-        "name": row["name"],
-        "deductible_cents": row["deductible_cents"],
-        "out_of_pocket_max_cents": row["out_of_pocket_max_cents"],
-        "tier": row["tier"],
-    }
+def _children(
+    conn: sqlite3.Connection, sql: str, columns: tuple[str, ...], ids: list[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """plan year id -> its rows of ``sql`` as API dicts (in position order)."""
+    out: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+    cursor = conn.cursor()
+    cursor.row_factory = None  # tuples
+    for row in cursor.execute(sql.format(marks=",".join("?" * len(ids))), ids):
+        out[row[0]].append(dict(zip(columns, row[1:], strict=True)))
+    return out
 
 
 def _assemble(conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> list[dict[str, Any]]:
@@ -52,20 +63,8 @@ def _assemble(conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> list[dic
     if not rows:
         return []
     ids = [row["id"] for row in rows]
-    marks = ",".join("?" * len(ids))
-    classes: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
-    plans: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
-    for row in conn.execute(
-        f"SELECT * FROM contribution_classes WHERE plan_year_id IN ({marks}) "
-        "ORDER BY plan_year_id, position",
-        ids,
-    ):
-        classes[row["plan_year_id"]].append(_class_dict(row))
-    for row in conn.execute(
-        f"SELECT * FROM plans WHERE plan_year_id IN ({marks}) ORDER BY plan_year_id, position",
-        ids,
-    ):
-        plans[row["plan_year_id"]].append(_plan_dict(row))
+    classes = _children(conn, _CLASSES_SQL, _CLASS_COLUMNS, ids)
+    plans = _children(conn, _PLANS_SQL, _PLAN_COLUMNS, ids)
     return [
         {
             "id": row["id"],
