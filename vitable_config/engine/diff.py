@@ -52,6 +52,7 @@ _REPORT_KINDS: dict[str, ChangeKind] = {
 
 
 _CLASS_SOURCE_LEAVES: tuple[str, ...] = tuple(leaf.name for leaf in CLASS_SOURCE_ORDER)
+_CLASSES_PATH: FieldPath = (CLASSES,)
 
 
 def source_for(plan_year: DesiredPlanYear | None, path: FieldPath) -> Source | None:
@@ -160,10 +161,31 @@ def create_additions(after: Normalized, plan_year: DesiredPlanYear) -> list[Fiel
     with the provenance lookups inlined (each create has one per field and class)."""
     if plan_year.__class__ is not DesiredPlanYear:
         return additions(after, lambda path: source_for(plan_year, path))
-    provenance = plan_year.provenance
-    get = provenance.get
+    get = plan_year.provenance.get
     keyed: list[tuple[tuple[int, str, int, FieldPath], int, FieldChange]] = []
     for name, value in after.items():
+        if name == CLASSES and value.__class__ is dict:
+            # _expand's classes, each with source_for's walk up its path: the class,
+            # its employment, all classes (the last two looked up once), its amounts.
+            whole = get(_CLASSES_PATH)
+            for employment in sorted(value):
+                group = value[employment]
+                by_employment = get((CLASSES, employment))
+                if by_employment is None:
+                    by_employment = whole
+                for tier in sorted(group):
+                    path: FieldPath = (CLASSES, employment, tier)
+                    found = get(path)
+                    if found is None:
+                        found = by_employment
+                        if found is None:
+                            for leaf_name in _CLASS_SOURCE_LEAVES:
+                                found = get((*path, leaf_name))
+                                if found is not None:
+                                    break
+                    change = _field_change(path, "add", None, group[tier], found)
+                    keyed.append((_path_key(path), len(keyed), change))
+            continue
         for path, item in _expand((name,), "add", value):
             if len(path) == 3 and path[0] == CLASSES:
                 found = get(path)
