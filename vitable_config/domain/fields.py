@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from operator import attrgetter
 from typing import Any, Literal
 
 FieldKind = Literal["employer", "product", "date", "status"]
@@ -170,9 +171,30 @@ def class_key(cls: Any) -> tuple[str, str]:
     return (getattr(cls, EMPLOYMENT), str(getattr(cls, TIER)))
 
 
+_class_key_of = attrgetter(EMPLOYMENT, TIER)
+_amounts_of: Any = attrgetter(*(f.name for f in CLASS_FIELDS))
+
+
+def _amounts_tuple(cls: Any) -> tuple[int, ...]:
+    amount: int = _amounts_of(cls)
+    return (amount,)
+
+
+# (employment, tier) and the amounts of a class object read in one call each (the
+# attributes in the same order as class_key and CLASS_FIELDS): apply compares every
+# class of every plan year it writes, in every answer and after writing.
+_amounts_in_order: Any = _amounts_of if len(CLASS_FIELDS) > 1 else _amounts_tuple
+
+
 def class_table(classes: Any) -> dict[tuple[str, str], tuple[int, ...]]:
     """Classes (an iterable of class objects) as {(employment, tier): amounts} to compare."""
-    return {class_key(c): tuple(getattr(c, f.name) for f in CLASS_FIELDS) for c in classes}
+    table: dict[tuple[str, str], tuple[int, ...]] = {}
+    key_of, amounts_of = _class_key_of, _amounts_in_order
+    for c in classes:
+        employment, tier = key_of(c)
+        key = (employment, str(tier))
+        table[key] = amounts_of(c)
+    return table
 
 
 def desired_values(plan_year: Any, fields: tuple[PlanYearField, ...]) -> Iterator[tuple[str, Any]]:

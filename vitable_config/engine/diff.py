@@ -51,6 +51,10 @@ _REPORT_KINDS: dict[str, ChangeKind] = {
 }
 
 
+_CLASS_SOURCE_LEAVES: tuple[str, ...] = tuple(leaf.name for leaf in CLASS_SOURCE_ORDER)
+_CLASSES_PATH: FieldPath = (CLASSES,)
+
+
 def source_for(plan_year: DesiredPlanYear | None, path: FieldPath) -> Source | None:
     """The layer that set ``path`` on the desired side.
 
@@ -59,6 +63,21 @@ def source_for(plan_year: DesiredPlanYear | None, path: FieldPath) -> Source | N
     """
     if plan_year is None:
         return None
+    if len(path) == 3 and path[0] == CLASSES and plan_year.__class__ is DesiredPlanYear:
+        # DesiredPlanYear.source_of (walk up the path) inlined: every create asks this
+        # for each of its classes.
+        provenance = plan_year.provenance
+        found = provenance.get(path)
+        if found is None:
+            found = provenance.get(path[:2])
+            if found is None:
+                found = provenance.get(path[:1])
+                if found is None:
+                    for leaf_name in _CLASS_SOURCE_LEAVES:
+                        found = provenance.get((*path, leaf_name))
+                        if found is not None:
+                            return found
+        return found
     found = plan_year.source_of(path)
     if found is not None or not path or path[0] != CLASSES or len(path) != 3:
         return found
@@ -89,15 +108,102 @@ def _missing(value: Any, absent: Any) -> Any:
     return None if value is absent else value
 
 
+def _no_source(_path: FieldPath) -> Source | None:
+    return None
+
+
 def additions(after: Normalized, source: SourceLookup | None = None) -> list[FieldChange]:
     """Every declared field as an ``add`` (what a create sets), one entry per class."""
-    lookup: SourceLookup = source or (lambda _path: None)
-    changes: list[FieldChange] = []
+    lookup: SourceLookup = source or _no_source
+    keyed: list[tuple[tuple[int, str, int, FieldPath], int, FieldChange]] = []
     for name, value in after.items():
         for path, item in _expand((name,), "add", value):
-            changes.append(FieldChange(path, "add", None, item, lookup(path)))
-    changes.sort(key=lambda c: path_sort_key(c.path))
-    return changes
+            change = FieldChange(path, "add", None, item, lookup(path))
+            keyed.append((_path_key(path), len(keyed), change))
+    # In display order (the position breaks ties: a stable sort, as by the key alone).
+    keyed.sort()
+    return [change for _key, _i, change in keyed]
+
+
+def _compile_field_change() -> Callable[[FieldPath, ChangeKind, Any, Any, Any], FieldChange]:
+    """``FieldChange(path, kind, before, after, source)`` without the frozen dataclass's
+    ``__init__`` (five ``object.__setattr__`` calls): the slots are filled directly, as
+    that ``__init__`` does. Only while FieldChange has exactly these fields and nothing
+    runs after ``__init__``; otherwise the class itself."""
+    names = ("path", "kind", "before", "after", "source")
+    fields = getattr(FieldChange, "__dataclass_fields__", {})
+    if tuple(fields) != names or hasattr(FieldChange, "__post_init__"):
+        return FieldChange
+    new = object.__new__
+    set_path, set_kind, set_before, set_after, set_source = (
+        vars(FieldChange)[name].__set__ for name in names
+    )
+
+    def field_change(
+        path: FieldPath, kind: ChangeKind, before: Any, after: Any, source: Any
+    ) -> FieldChange:
+        change: FieldChange = new(FieldChange)
+        set_path(change, path)
+        set_kind(change, kind)
+        set_before(change, before)
+        set_after(change, after)
+        set_source(change, source)
+        return change
+
+    return field_change
+
+
+_field_change = _compile_field_change()
+
+
+def create_additions(after: Normalized, plan_year: DesiredPlanYear) -> list[FieldChange]:
+    """``additions(after, lambda path: source_for(plan_year, path))`` for a create,
+    with the provenance lookups inlined (each create has one per field and class)."""
+    if plan_year.__class__ is not DesiredPlanYear:
+        return additions(after, lambda path: source_for(plan_year, path))
+    get = plan_year.provenance.get
+    keyed: list[tuple[tuple[int, str, int, FieldPath], int, FieldChange]] = []
+    for name, value in after.items():
+        if name == CLASSES and value.__class__ is dict:
+            # _expand's classes, each with source_for's walk up its path: the class,
+            # its employment, all classes (the last two looked up once), its amounts.
+            whole = get(_CLASSES_PATH)
+            for employment in sorted(value):
+                group = value[employment]
+                by_employment = get((CLASSES, employment))
+                if by_employment is None:
+                    by_employment = whole
+                for tier in sorted(group):
+                    path: FieldPath = (CLASSES, employment, tier)
+                    found = get(path)
+                    if found is None:
+                        found = by_employment
+                        if found is None:
+                            for leaf_name in _CLASS_SOURCE_LEAVES:
+                                found = get((*path, leaf_name))
+                                if found is not None:
+                                    break
+                    change = _field_change(path, "add", None, group[tier], found)
+                    keyed.append((_path_key(path), len(keyed), change))
+            continue
+        for path, item in _expand((name,), "add", value):
+            if len(path) == 3 and path[0] == CLASSES:
+                found = get(path)
+                if found is None:
+                    found = get(path[:2])
+                    if found is None:
+                        found = get(path[:1])
+                        if found is None:
+                            for leaf_name in _CLASS_SOURCE_LEAVES:
+                                found = get((*path, leaf_name))
+                                if found is not None:
+                                    break
+            else:
+                found = plan_year.source_of(path)
+            change = _field_change(path, "add", None, item, found)
+            keyed.append((_path_key(path), len(keyed), change))
+    keyed.sort()
+    return [change for _key, _i, change in keyed]
 
 
 def _leaf_changes(
@@ -202,3 +308,18 @@ def path_sort_key(path: FieldPath) -> tuple[int, str, int, FieldPath]:
     employment = path[1] if len(path) > 1 else ""
     tier = tier_rank(path[2]) if len(path) > 2 else -1
     return (rank, employment, tier, path)
+
+
+# path_sort_key of the paths seen (a plan has few distinct ones: its fields and the
+# classes' employment x tier); bounded.
+_PATH_KEYS: dict[FieldPath, tuple[int, str, int, FieldPath]] = {}
+_PATH_KEYS_MAX = 4096
+
+
+def _path_key(path: FieldPath) -> tuple[int, str, int, FieldPath]:
+    key = _PATH_KEYS.get(path)
+    if key is None:
+        if len(_PATH_KEYS) >= _PATH_KEYS_MAX:
+            _PATH_KEYS.clear()
+        key = _PATH_KEYS[path] = path_sort_key(path)
+    return key

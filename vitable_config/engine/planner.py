@@ -20,7 +20,7 @@ from vitable_config.api.models import (
     PlanYearCreate,
     PlanYearUpdate,
 )
-from vitable_config.desired import DesiredPlanYear, DesiredState, PlanYearKey
+from vitable_config.desired import DesiredClass, DesiredPlanYear, DesiredState, PlanYearKey
 from vitable_config.domain import fields as F
 from vitable_config.domain.similar import near_misses
 from vitable_config.domain.vocabulary import (
@@ -28,7 +28,7 @@ from vitable_config.domain.vocabulary import (
     STATUS_RANK,
     class_sort_key,
 )
-from vitable_config.engine.diff import additions, diff_normalized, source_for
+from vitable_config.engine.diff import create_additions, diff_normalized, source_for
 from vitable_config.engine.live import LiveState, fingerprint
 from vitable_config.engine.model import ACTIONS, FieldChange, Fingerprints, Plan, PlanYearChange
 from vitable_config.engine.normalize import normalize_desired, normalize_live
@@ -84,13 +84,60 @@ def _request_problem(plan_year: DesiredPlanYear, exc: ValidationError) -> Proble
     )
 
 
-def create_request(plan_year: DesiredPlanYear) -> dict[str, Any]:
-    """The PlanYearCreate body (JSON-ready) for a desired plan year."""
+def _create_request_slow(plan_year: DesiredPlanYear) -> dict[str, Any]:
     return PlanYearCreate(
         employer_id=plan_year.employer_id,
         **dict(F.desired_values(plan_year, F.CREATE)),
         contribution_classes=_class_inputs(plan_year),
     ).model_dump(mode="json")
+
+
+# The create body's fields in PlanYearCreate's (= model_dump's) order: the employer,
+# each create field of the table, the classes. Bodies are put together here, not
+# by pydantic, only while this holds and every create field is a date.
+_CREATE_ORDER: tuple[str, ...] = tuple(PlanYearCreate.model_fields)
+_CREATE_DATES: tuple[str, ...] = tuple(f.name for f in F.CREATE)
+_FAST_CREATE = ("employer_id", *_CREATE_DATES, F.CLASSES) == _CREATE_ORDER and all(
+    f.kind == "date" and not f.optional for f in F.CREATE
+)
+# The JSON class list of a create, by the identities of a plan year's DesiredClass
+# objects in dict order (the loader shares equal classes between plan years). Each
+# entry keeps its class objects alive, so their ids cannot be reused while cached;
+# a class list is cached only once pydantic has validated and dumped it. Bounded.
+_ClassBodies = tuple[tuple[tuple[str, Any], ...], ...]
+_CLASS_BODIES: dict[tuple[int, ...], tuple[tuple[DesiredClass, ...], _ClassBodies]] = {}
+_CLASS_BODIES_MAX = 1024
+
+
+def _class_bodies(plan_year: DesiredPlanYear) -> list[dict[str, Any]]:
+    """The JSON-ready ``contribution_classes`` of a create body (validated by
+    ContributionClassInput on first sight of these class objects; raises as before)."""
+    objects = tuple(plan_year.contribution_classes.values())
+    key = tuple(map(id, objects))
+    cached = _CLASS_BODIES.get(key)
+    if cached is None:
+        dumped = tuple(tuple(c.model_dump(mode="json").items()) for c in _class_inputs(plan_year))
+        if len(_CLASS_BODIES) >= _CLASS_BODIES_MAX:
+            _CLASS_BODIES.clear()
+        cached = _CLASS_BODIES[key] = (objects, dumped)
+    return [dict(items) for items in cached[1]]
+
+
+def create_request(plan_year: DesiredPlanYear) -> dict[str, Any]:
+    """The PlanYearCreate body (JSON-ready) for a desired plan year."""
+    employer_id = plan_year.employer_id
+    if not _FAST_CREATE or type(employer_id) is not str or not plan_year.contribution_classes:
+        return _create_request_slow(plan_year)
+    body: dict[str, Any] = {"employer_id": employer_id}
+    for name in _CREATE_DATES:
+        value = getattr(plan_year, name)
+        # exactly a date (not a datetime) with a four-digit year: what pydantic accepts
+        # as it is and dumps as its ISO form
+        if type(value) is not date or value.year < 1000:
+            return _create_request_slow(plan_year)
+        body[name] = value.isoformat()
+    body[F.CLASSES] = _class_bodies(plan_year)
+    return body
 
 
 def follow_up_request(plan_year: DesiredPlanYear) -> dict[str, Any] | None:
@@ -292,7 +339,7 @@ class _PlanBuilder:
             )
         change.action = "create"
         # Every declared field is an addition (with the layer that set it).
-        change.changes = additions(change.after or {}, lambda path: source_for(plan_year, path))
+        change.changes = create_additions(change.after or {}, plan_year)
         try:
             change.request = create_request(plan_year)
             change.then_request = follow_up_request(plan_year)

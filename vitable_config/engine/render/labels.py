@@ -44,9 +44,32 @@ def value_label(path: FieldPath, value: Any) -> str:
     return str(value)
 
 
+# Source.describe(column=False), spelled out for plain Source objects: a plan shows
+# one per field change (tests/engine/test_create_path_labels.py holds the two equal).
+_LAYER_LABELS = {
+    "defaults": "defaults",
+    "employer": "employer override",
+    "plan_year": "the employer's own plan year",
+}
+_NAMED_LAYERS = {"template": "template ", "rollout": "rollout ", "variable": "variable "}
+
+
 def source_label(source: Source | None) -> str | None:
     """``template standard-2027 (examples/rollout/templates.yaml:12)``."""
-    return None if source is None else source.describe(column=False)
+    if source is None:
+        return None
+    if source.__class__ is not Source:
+        return source.describe(column=False)
+    kind = source.kind
+    label = _LAYER_LABELS.get(kind)
+    if label is None:
+        prefix = _NAMED_LAYERS.get(kind)
+        label = kind if prefix is None else f"{prefix}{source.name}"
+    location = source.location
+    if location is not None:
+        label += f" ({location.file}:{location.line})"
+    variables = source.variables
+    return label + variables_suffix(variables) if variables else label
 
 
 def employer_label(change: PlanYearChange) -> str:

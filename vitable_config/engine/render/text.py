@@ -9,6 +9,8 @@ Unchanged plan years are only counted. Without a ``style`` it emits no ANSI code
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import itemgetter
+from typing import Any
 
 from vitable_config.engine.model import FieldChange, Plan, PlanYearChange
 from vitable_config.engine.render import policy as P
@@ -24,6 +26,7 @@ from vitable_config.engine.render.labels import (
     summary_line,
     value_label,
 )
+from vitable_config.engine.render.money import CENTS_FIELDS
 
 Style = Callable[..., str]
 _COLORS = {"create": "green", "update": "yellow", "blocked": "red", "unmanaged": "cyan"}
@@ -35,7 +38,7 @@ def plain(text: str, **_kwargs: object) -> str:
     return text
 
 
-def field_change_line(fc: FieldChange, style: Style) -> str:
+def _change_text(fc: FieldChange) -> str:
     label = path_label(fc.path)
     if fc.kind == "add":
         text = f"+ {label}: {value_label(fc.path, fc.after)}"
@@ -43,7 +46,58 @@ def field_change_line(fc: FieldChange, style: Style) -> str:
         text = f"- {label}: {value_label(fc.path, fc.before)} (removed)"
     else:
         text = f"~ {label}: {value_label(fc.path, fc.before)} → {value_label(fc.path, fc.after)}"
-    text = one_line(text)  # live values (employment names) come from the server
+    return one_line(text)  # live values (employment names) come from the server
+
+
+_NoneType = type(None)
+_SCALARS = (str, int, bool, _NoneType)
+# A change's text without its source, by (kind, path, shown values with their types;
+# of a class dict only the amounts ``value_label`` reads): a plan shows the same dates
+# and classes in many plan years. Bounded; keys and texts are immutable.
+_TEXTS: dict[tuple[Any, ...], str] = {}
+_TEXTS_MAX = 8192
+_amounts = itemgetter(*CENTS_FIELDS) if len(CENTS_FIELDS) > 1 else None
+
+
+def _value_key(value: Any) -> tuple[Any, ...] | None:
+    """What ``value_label`` shows of ``value``, as a hashable key (None: not cached)."""
+    kind = value.__class__
+    if kind is dict:
+        if _amounts is not None:
+            try:
+                return (dict, *_amounts(value))
+            except KeyError:
+                pass
+        return (dict, *(value.get(name) for name in CENTS_FIELDS))
+    if kind in _SCALARS:
+        return (kind, value)
+    return None
+
+
+def _text_key(fc: FieldChange) -> tuple[Any, ...] | None:
+    kind = fc.kind
+    if kind == "add":
+        shown = _value_key(fc.after)
+        return None if shown is None else (kind, fc.path, shown)
+    if kind == "remove":
+        shown = _value_key(fc.before)
+        return None if shown is None else (kind, fc.path, shown)
+    before, after = _value_key(fc.before), _value_key(fc.after)
+    return None if before is None or after is None else (kind, fc.path, before, after)
+
+
+def field_change_line(fc: FieldChange, style: Style) -> str:
+    key = _text_key(fc)
+    try:
+        text = None if key is None else _TEXTS.get(key)
+    except TypeError:  # an unhashable amount
+        key = text = None
+    if text is None:
+        text = _change_text(fc)
+        if key is not None:
+            if len(_TEXTS) >= _TEXTS_MAX:
+                _TEXTS.clear()
+            _TEXTS[key] = text
     source = source_label(fc.source)
     if source:
         text += "  " + style(f"# from {source}", dim=True)
