@@ -54,15 +54,30 @@ __all__ = [
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
+# Dates already read from a string (a list repeats a few dates in every item): the same
+# string always gives the same (immutable) date. Bounded: cleared when full.
+_DATES_READ: dict[str, date] = {}
+_DATES_READ_MAX = 4096
+
+
 def _wire_date(value: object) -> object:
     """A response date: a ``date`` (the sandbox's own objects) or a JSON string
     ``YYYY-MM-DD``; never a number, a timestamp or another date spelling."""
+    if type(value) is str:
+        known = _DATES_READ.get(value)
+        if known is not None:
+            return known
     if isinstance(value, datetime):
         raise ValueError("expected a date YYYY-MM-DD, not a timestamp")
     if isinstance(value, date):
         return value
     if isinstance(value, str) and _ISO_DATE.fullmatch(value):
-        return date.fromisoformat(value)  # ValueError for 2027-02-30
+        parsed = date.fromisoformat(value)  # ValueError for 2027-02-30
+        if type(value) is str:
+            if len(_DATES_READ) >= _DATES_READ_MAX:
+                _DATES_READ.clear()
+            _DATES_READ[value] = parsed
+        return parsed
     raise ValueError(f"expected a date written as a JSON string YYYY-MM-DD, got {_kind(value)}")
 
 

@@ -21,11 +21,21 @@ import json
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from functools import partial
-from typing import Any, Literal, TypeVar
+from types import UnionType
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin
+
+from pydantic import BaseModel, TypeAdapter
 
 from vitable_config.api.errors import NotFoundError
-from vitable_config.api.models import BenefitProduct, Employer, PlanYear
+from vitable_config.api.models import (
+    BenefitProduct,
+    CarrierPlan,
+    ContributionClass,
+    Employer,
+    PlanYear,
+)
 from vitable_config.desired import DesiredPlanYear, DesiredState
 from vitable_config.engine.ports import VitableApi
 from vitable_config.errors import Problem, UserError
@@ -54,11 +64,143 @@ def page_window(expected_items: int, *, limit: int = PAGE_LIMIT) -> int:
 
 def fingerprint(plan_year: PlanYear) -> str:
     """sha256 of the canonical JSON of a live plan year (every field, server-owned
-    ones included), so apply can tell whether it changed since the plan."""
-    payload = json.dumps(
-        plan_year.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), default=str
-    )
+    ones included), so apply can tell whether it changed since the plan.
+
+    The canonical JSON is ``json.dumps(plan_year.model_dump(mode="json"),
+    sort_keys=True, separators=(",", ":"), default=str)`` (saved plans carry these
+    fingerprints, so it never changes). A plan year as read (exact model types, no
+    extra fields, every value of its field's type) is written straight to that text
+    by :func:`_canonical_json`; anything else takes the formula itself."""
+    try:
+        payload = _canonical_json(plan_year)
+    except Exception:  # any other object: the formula decides (and raises) as always
+        payload = json.dumps(
+            plan_year.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), default=str
+        )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+class _Unusual(Exception):
+    """Not a plan year as read: the canonical JSON is left to the formula."""
+
+
+def _field_kind(annotation: Any, writers: dict[type[BaseModel], str]) -> tuple[str, Any] | None:
+    """How the fast path writes a field of this annotation (None: it does not)."""
+    origin = get_origin(annotation)
+    if annotation in (str, int, date, datetime):
+        return annotation.__name__, None
+    if origin is Literal and all(type(value) is str for value in get_args(annotation)):
+        return "literal", frozenset(get_args(annotation))
+    if origin is list and get_args(annotation)[0] in writers:
+        return "list", writers[get_args(annotation)[0]]
+    if origin in (Union, UnionType) and type(None) in get_args(annotation):
+        rest = [arg for arg in get_args(annotation) if arg is not type(None)]
+        inner = _field_kind(rest[0], writers) if len(rest) == 1 else None
+        if inner is not None and inner[0] in ("str", "int", "literal"):
+            return f"optional {inner[0]}", inner[1]
+    return None
+
+
+# Model settings that do not change what model_dump(mode="json") writes for fields.
+_PLAIN_CONFIG = {"extra", "frozen", "strict", "defer_build"}
+
+
+def _compile_canonical_json() -> Callable[[Any], str]:
+    """``plan_year -> its canonical JSON`` for plan years as read, compiled once from
+    the models' fields (as normalize compiles its readers): the keys sorted, each value
+    written as ``json.dumps`` writes what ``model_dump(mode="json")`` gives for it
+    (strings ASCII-escaped by the json module's own function, integers in decimal,
+    dates ISO, timestamps by pydantic's own serializer). Raises for anything else: a
+    subclass, an extra field, a value not of its field's type, a missing field, a model
+    or field setting that could change the dump (then no model is compiled at all)."""
+    namespace: dict[str, Any] = {
+        "_Unusual": _Unusual,
+        "esc": json.encoder.encode_basestring_ascii,
+        "stamp": partial(TypeAdapter(datetime).serializer.to_python, mode="json"),
+        "date": date,
+        "datetime": datetime,
+    }
+    writers: dict[type[BaseModel], str] = {}
+    sources: list[str] = []
+    for model in (ContributionClass, CarrierPlan, PlanYear):
+        name = f"write_{model.__name__}"
+        decorators = model.__pydantic_decorators__
+        if (
+            set(model.model_config) - _PLAIN_CONFIG
+            or model.model_computed_fields
+            or decorators.field_serializers
+            or decorators.model_serializers
+        ):
+            return _always_unusual
+        namespace[model.__name__] = model
+        lines = [
+            f"def {name}(obj):",
+            f"    if type(obj) is not {model.__name__} or obj.__pydantic_extra__:",
+            "        raise _Unusual",
+            "    d = obj.__dict__",
+            f"    if len(d) != {len(model.model_fields)}:",
+            "        raise _Unusual",
+        ]
+        template: list[str] = []  # '"name":%s' of each field
+        pieces: list[str] = []  # what fills each %s
+        for index, field_name in enumerate(sorted(model.model_fields)):
+            info = model.model_fields[field_name]
+            kind = _field_kind(info.annotation, writers)
+            if kind is None or info.exclude or info.serialization_alias or info.alias:
+                return _always_unusual
+            what, extra = kind
+            value = f"v{index}"
+            lines.append(f"    {value} = d[{field_name!r}]")
+            allowed = f"allowed_{model.__name__}_{index}"
+            if extra is not None and what != "list":
+                namespace[allowed] = extra  # the values of a Literal
+            fill = "%s"
+            if what == "str":
+                lines.append(f"    if type({value}) is not str: raise _Unusual")
+                piece = f"esc({value})"
+            elif what == "int":
+                lines.append(f"    if type({value}) is not int: raise _Unusual")
+                piece, fill = value, "%d"  # = int.__repr__ (what json writes)
+            elif what == "literal":
+                lines.append(
+                    f"    if type({value}) is not str or {value} not in {allowed}: raise _Unusual"
+                )
+                piece = f"esc({value})"
+            elif what == "date":
+                lines.append(f"    if type({value}) is not date: raise _Unusual")
+                piece, fill = f"{value}.isoformat()", '"%s"'  # digits and '-' only
+            elif what == "datetime":
+                lines.append(f"    if type({value}) is not datetime: raise _Unusual")
+                piece = f"esc(stamp({value}))"
+            elif what == "list":
+                lines.append(f"    if type({value}) is not list: raise _Unusual")
+                piece, fill = f"','.join([{extra}(x) for x in {value}])", "[%s]"
+            else:  # optional str / int / literal
+                inner = what.removeprefix("optional ")
+                check = {
+                    "str": f"type({value}) is not str",
+                    "int": f"type({value}) is not int",
+                    "literal": f"(type({value}) is not str or {value} not in {allowed})",
+                }[inner]
+                lines.append(f"    if {value} is not None and {check}: raise _Unusual")
+                written = f"int.__repr__({value})" if inner == "int" else f"esc({value})"
+                piece = f"('null' if {value} is None else {written})"
+            template.append(f"{json.dumps(field_name)}:{fill}")
+            pieces.append(piece)
+        text = "{" + ",".join(template) + "}"
+        lines.append(f"    return {text!r} % ({', '.join(pieces)},)")
+        sources.append("\n".join(lines))
+        writers[model] = name
+    exec("\n\n".join(sources), namespace)
+    compiled: Callable[[Any], str] = namespace[writers[PlanYear]]
+    return compiled
+
+
+def _always_unusual(obj: Any) -> str:
+    raise _Unusual
+
+
+_canonical_json = _compile_canonical_json()
 
 
 @dataclass(slots=True)
