@@ -282,11 +282,12 @@ def adopt_case(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]
     return row
 
 
-def validate_flat(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+def write_flat(n: int, directory: Path, codes: tuple[str, ...] = ("MEC", "VD")) -> int:
+    """A flat estate of ``n`` employers x ``codes`` (8 classes each, employers
+    ``empr_v00000``...), written by ``export --flat``'s own dumper; returns its plan years."""
     from vitable_config.desired import DesiredClass, DesiredPlanYear
     from vitable_config.engine.export import write_export
 
-    n = args.validate_employers
     plan_years = [
         DesiredPlanYear(
             f"empr_v{i:05d}", code, date(2027, 1, 1), date(2027, 12, 31), date(2026, 12, 1),
@@ -295,12 +296,17 @@ def validate_flat(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             employer_name=f"Employer {i}",
         )
         for i in range(n)
-        for code in ("MEC", "VD")
+        for code in codes
     ]  # fmt: skip
-    directory = tmp / "validate-flat"
     write_export(plan_years, directory, flat=True)
+    return len(plan_years)
+
+
+def validate_flat(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    directory = tmp / "validate-flat"
+    count = write_flat(args.validate_employers, directory)
     walls = [cli(["validate", str(directory)], None)[0] for _ in range(args.runs)]
-    return {"case": "validate-flat", "plan_years": len(plan_years), "validate_s": stats(walls)}
+    return {"case": "validate-flat", "plan_years": count, "validate_s": stats(walls)}
 
 
 def apply_flat(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:

@@ -28,16 +28,16 @@ import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from adopt import classes
+from adopt import write_flat
 
-from vitable_config.api.models import BenefitProduct, PlanYear, PlanYearCreate
+from tests.engine.engine_factories import ListingClient, create_answer
+from vitable_config.api.models import BenefitProduct, PlanYearCreate
 from vitable_config.config.build import load_config
-from vitable_config.desired import DesiredClass, DesiredPlanYear, DesiredState
-from vitable_config.engine.export import write_export
+from vitable_config.desired import DesiredState
 from vitable_config.engine.guard import response_mismatch, verify_after_write
 from vitable_config.engine.live import LiveState
 from vitable_config.engine.model import ActionResult, Plan
@@ -47,20 +47,6 @@ from vitable_config.engine.render.text import render_text
 STAMP = datetime(2026, 6, 1, tzinfo=UTC)
 TODAY = date(2026, 10, 1)
 PRODUCTS = {"MEC": "bprd_mec", "VD": "bprd_dental"}
-
-
-def write_flat(n: int, directory: Path) -> None:
-    plan_years = [
-        DesiredPlanYear(
-            f"empr_v{i:05d}", code, date(2027, 1, 1), date(2027, 12, 31), date(2026, 12, 1),
-            date(2026, 12, 15),
-            {k: DesiredClass(k[0], k[1], ee, er) for k, (ee, er) in classes(code).items()},
-            employer_name=f"Employer {i}",
-        )
-        for i in range(n)
-        for code in PRODUCTS
-    ]  # fmt: skip
-    write_export(plan_years, directory, flat=True)
 
 
 def products() -> list[BenefitProduct]:
@@ -87,43 +73,6 @@ def plan_of(desired: DesiredState, live: LiveState) -> Plan:
     return build_plan(desired, live, today=TODAY, base_url="http://bench", created_at=STAMP)
 
 
-def answer(n: int, product: str, request: dict[str, Any]) -> PlanYear:
-    """The plan year a server answers a create with (parsed as the client parses it)."""
-    body = {
-        "id": f"plyr_{n:06d}",
-        "benefit_product_id": product,
-        "employer_id": request["employer_id"],
-        "coverage_start": request["coverage_start"],
-        "coverage_end": request["coverage_end"],
-        "open_enrollment_start_date": request["open_enrollment_start"],
-        "open_enrollment_end_date": request["open_enrollment_end"],
-        "status": "draft",
-        "created_at": STAMP.isoformat(),
-        "updated_at": STAMP.isoformat(),
-        "contribution_classes": [
-            {"id": f"ccls_{n}_{k}", **c} for k, c in enumerate(request["contribution_classes"])
-        ],
-        "plans": [],
-    }
-    return PlanYear.model_validate(body)
-
-
-class ListingClient:
-    """Just enough of VitableApi for ``read_pairs``: every plan year in memory."""
-
-    def __init__(self, items: list[PlanYear]) -> None:
-        self.items = items
-
-    async def list_plan_years(
-        self, product: str, *, employer_id: str | None = None, concurrent_pages: int = 1
-    ) -> list[PlanYear]:
-        return [
-            p
-            for p in self.items
-            if p.benefit_product_id == product and employer_id in (None, p.employer_id)
-        ]
-
-
 def best(fn: Callable[[], object], runs: int) -> tuple[float, object]:
     times: list[float] = []
     out: object = None
@@ -142,12 +91,15 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp) / "flat"
-        write_flat(args.employers, directory)
+        write_flat(args.employers, directory, tuple(PRODUCTS))
         desired = load_config([directory])
     live = live_state(desired, args.employers)
     plan = plan_of(desired, live)
     creates = [c for c in plan.changes if c.action == "create"]
-    got = [answer(i, c.key.benefit_product, c.request or {}) for i, c in enumerate(creates)]
+    got = [
+        create_answer(c.request or {}, n=i, product=c.key.benefit_product, stamp=STAMP)
+        for i, c in enumerate(creates)
+    ]
     bodies = [PlanYearCreate.model_validate(c.request) for c in creates]
     results = [ActionResult(c, "created", g.id) for c, g in zip(creates, got, strict=True)]
     client = ListingClient(got)

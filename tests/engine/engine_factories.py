@@ -153,3 +153,49 @@ def live_py(
 
 def state(*plan_years: DesiredPlanYear) -> DesiredState:
     return DesiredState(list(plan_years), files=["config.yaml"])
+
+
+def create_answer(
+    request: dict[str, Any],
+    *,
+    n: int = 1,
+    product: str = "bprd_mec",
+    stamp: datetime = STAMP,
+    **over: Any,
+) -> PlanYear:
+    """The plan year a server answers the create ``request`` with, parsed as the client
+    parses it (ids ``plyr_{n:06d}`` and ``ccls_{n}_{k}``); ``over`` changes fields of
+    the answer (``contribution_classes=[...]`` replaces the request's classes)."""
+    classes_sent = over.pop("contribution_classes", request["contribution_classes"])
+    body: dict[str, Any] = {
+        "id": f"plyr_{n:06d}",
+        "benefit_product_id": product,
+        "employer_id": request["employer_id"],
+        "coverage_start": request["coverage_start"],
+        "coverage_end": request["coverage_end"],
+        "open_enrollment_start_date": request["open_enrollment_start"],
+        "open_enrollment_end_date": request["open_enrollment_end"],
+        "status": "draft",
+        "created_at": stamp.isoformat(),
+        "updated_at": stamp.isoformat(),
+        "contribution_classes": [{"id": f"ccls_{n}_{k}", **c} for k, c in enumerate(classes_sent)],
+    }
+    body.update(over)
+    return PlanYear.model_validate(body)
+
+
+class ListingClient:
+    """Just enough of VitableApi for ``engine.guard.read_pairs``: plan years in memory,
+    listed by product (and employer)."""
+
+    def __init__(self, items: list[PlanYear]) -> None:
+        self.items = items
+
+    async def list_plan_years(
+        self, product: str, *, employer_id: str | None = None, concurrent_pages: int = 1
+    ) -> list[PlanYear]:
+        return [
+            p
+            for p in self.items
+            if p.benefit_product_id == product and employer_id in (None, p.employer_id)
+        ]

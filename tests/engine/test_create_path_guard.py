@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from vitable_config.api.models import PlanYear, PlanYearCreate
+from tests.engine.engine_factories import ListingClient, create_answer
+from vitable_config.api.models import PlanYearCreate
 from vitable_config.desired import PlanYearKey
 from vitable_config.engine.guard import change_label, create_mismatch, verify_after_write
 from vitable_config.engine.model import ActionResult, PlanYearChange
@@ -39,36 +40,6 @@ REQUEST: dict[str, Any] = {
         },
     ],
 }
-
-
-def _answer(request: dict[str, Any]) -> PlanYear:
-    return PlanYear.model_validate(
-        {
-            "id": "plyr_1",
-            "benefit_product_id": "bprd_mec",
-            "employer_id": request["employer_id"],
-            "coverage_start": request["coverage_start"],
-            "coverage_end": request["coverage_end"],
-            "open_enrollment_start_date": request["open_enrollment_start"],
-            "open_enrollment_end_date": request["open_enrollment_end"],
-            "status": "draft",
-            "created_at": STAMP.isoformat(),
-            "updated_at": STAMP.isoformat(),
-            "contribution_classes": [
-                {"id": f"ccls_{i}", **c} for i, c in enumerate(request["contribution_classes"])
-            ],
-        }
-    )
-
-
-class _Client:
-    def __init__(self, items: list[PlanYear]) -> None:
-        self.items = items
-
-    async def list_plan_years(
-        self, product: str, *, employer_id: str | None = None, concurrent_pages: int = 1
-    ) -> list[PlanYear]:
-        return list(self.items)
 
 
 Edit = Callable[[dict[str, Any]], None]
@@ -139,7 +110,7 @@ def test_verify_is_validate_then_create_mismatch(name: str, answer_edit: str) ->
         served["contribution_classes"][1]["employer_contribution_cents"] = 5
     if answer_edit == "end":
         served["coverage_end"] = "2028-01-31"
-    got = _answer(served)
+    got = create_answer(served, stamp=STAMP)
     change = PlanYearChange(
         action="create",
         key=PlanYearKey("empr_a", "bprd_mec", got.coverage_start),
@@ -153,7 +124,7 @@ def test_verify_is_validate_then_create_mismatch(name: str, answer_edit: str) ->
         return [f"mismatch: {label} ({got.id}) is live with {'; '.join(diffs)}"] if diffs else []
 
     def verified() -> list[str]:
-        client: Any = _Client([got])
+        client: Any = ListingClient([got])
         return asyncio.run(verify_after_write([ActionResult(change, "created", got.id)], client))
 
     assert _outcome(verified) == _outcome(expected)

@@ -28,6 +28,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from tests.engine.engine_factories import ListingClient, create_answer
 from tests.engine.plan_samples import every_action_plan, many_changes_plan
 from vitable_config.api.models import BenefitProduct, PlanYear, PlanYearCreate, PlanYearUpdate
 from vitable_config.config.build import load_config
@@ -70,38 +71,7 @@ def _products(inactive: tuple[str, ...] = ()) -> list[BenefitProduct]:
 
 def _answer(n: int, product: str, request: dict[str, Any], **over: Any) -> PlanYear:
     """The plan year a server answers a create with (``over`` changes it)."""
-    classes = over.pop("contribution_classes", request["contribution_classes"])
-    body: dict[str, Any] = {
-        "id": f"plyr_{n:06d}",
-        "benefit_product_id": product,
-        "employer_id": request["employer_id"],
-        "coverage_start": request["coverage_start"],
-        "coverage_end": request["coverage_end"],
-        "open_enrollment_start_date": request["open_enrollment_start"],
-        "open_enrollment_end_date": request["open_enrollment_end"],
-        "status": "draft",
-        "created_at": STAMP.isoformat(),
-        "updated_at": STAMP.isoformat(),
-        "contribution_classes": [{"id": f"ccls_{n}_{k}", **c} for k, c in enumerate(classes)],
-    }
-    body.update(over)
-    return PlanYear.model_validate(body)
-
-
-class _Client:
-    """Just enough of VitableApi for ``read_pairs``."""
-
-    def __init__(self, items: list[PlanYear]) -> None:
-        self.items = items
-
-    async def list_plan_years(
-        self, product: str, *, employer_id: str | None = None, concurrent_pages: int = 1
-    ) -> list[PlanYear]:
-        return [
-            p
-            for p in self.items
-            if p.benefit_product_id == product and employer_id in (None, p.employer_id)
-        ]
+    return create_answer(request, n=n, product=product, stamp=STAMP, **over)
 
 
 def _style(text: str, **kwargs: object) -> str:
@@ -189,7 +159,7 @@ def _checks(name: str, plan: Plan, live: list[PlanYear]) -> Iterator[tuple[str, 
         yield f"{name}/update{k}/response", repr(response_mismatch(c, body_u, got))
         results.append(ActionResult(c, "updated", got.id))
         listed.append(got if k % 3 else old)
-    client: Any = _Client(listed)
+    client: Any = ListingClient(listed)
     yield f"{name}/verify", repr(asyncio.run(verify_after_write(results, client)))
     if creates:
         bad = replace(creates[0], request={**(creates[0].request or {}), "surprise": 1})
