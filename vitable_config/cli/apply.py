@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from vitable_config import collector
 from vitable_config.cli.options import (
     ApiConnection,
     ApiOptions,
@@ -248,7 +249,13 @@ def _apply_config(
     from vitable_config.engine.run import check_safety, plan_config
 
     state = load_config(paths, variables)  # bad config fails before any API call
-    with connect(api) as target, _locked(target, lock, lock_timeout):
+    # The config is not scanned by the cyclic collector while the plan is made and
+    # applied (apply_plan also keeps the plan out of its reach while it writes).
+    with (
+        collector.existing_objects_frozen(),
+        connect(api) as target,
+        _locked(target, lock, lock_timeout),
+    ):
 
         async def make_plan() -> Any:
             async with make_client(target, api) as client:

@@ -9,7 +9,6 @@ with the matching ``*_from`` helper. The API key comes from ``--api-key`` or
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import os
 import sys
@@ -40,25 +39,6 @@ DEFAULT_TIMEOUT = 30.0
 
 F = TypeVar("F", bound=Callable[..., Any])
 R = TypeVar("R")
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a short command (a plan) runs; the
-    collector's state is restored after.
-
-    A plan builds ~1e6 long-lived objects (config, live state, plan) and, with a few
-    dozen requests, almost no cyclic garbage (refcounting frees the rest), so the
-    collections only traverse live objects: ~75 ms of a 2,000-plan-year plan even at
-    the CLI's raised threshold (see ``cli.main``), ~2 MB more memory without them.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def run_async(coro: Coroutine[Any, Any, R]) -> R:

@@ -7,12 +7,12 @@ from typing import Any
 
 import click
 
+from vitable_config import collector
 from vitable_config.cli.options import (
     ApiConnection,
     ApiOptions,
     api_from,
     api_options,
-    collector_paused,
     connect,
     make_client,
     run_async,
@@ -78,7 +78,7 @@ def command(
     PATH is a config file or a directory of *.yaml files. Nothing is written
     to the API. The plan goes to stdout; logs and errors to stderr.
     """
-    with collector_paused():
+    with collector.paused():
         return _command(paths, fmt, out, detailed_exitcode, kwargs)
 
 

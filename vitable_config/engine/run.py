@@ -31,6 +31,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from vitable_config import collector
 from vitable_config.desired import DesiredState
 from vitable_config.engine.model import ApplyResult, Plan
 from vitable_config.engine.ports import VitableApi
@@ -218,13 +219,35 @@ async def apply_plan(
     :class:`SafetyPolicy()`) is checked again here; a refusal raises :class:`UserError`.
     ``stop``/``abandon``: see :func:`~vitable_config.engine.apply.apply_changes`.
     """
+    verdict = check_safety(plan, safety or SafetyPolicy())
+    if not verdict.allowed:
+        raise UserError(verdict.message or "safety cap exceeded")
+    # The plan, the config and the live state it was made from are not scanned by the
+    # cyclic collector while the writes run (each scan of them held up every request
+    # in flight).
+    with collector.existing_objects_frozen():
+        return await _apply_plan(
+            plan, client, concurrency, progress, verify_fresh, options, reread, verify, stop,
+            abandon,
+        )  # fmt: skip
+
+
+async def _apply_plan(
+    plan: Plan,
+    client: VitableApi,
+    concurrency: int,
+    progress: ProgressCallback | None,
+    verify_fresh: bool,
+    options: ApplyOptions | None,
+    reread: bool,
+    verify: bool,
+    stop: asyncio.Event | None,
+    abandon: asyncio.Event | None,
+) -> ApplyResult:
     from vitable_config.engine.apply import ApplyOptions, apply_changes
     from vitable_config.engine.guard import reread_before_write, verify_after_write
     from vitable_config.engine.saved import ensure_fresh
 
-    verdict = check_safety(plan, safety or SafetyPolicy())
-    if not verdict.allowed:
-        raise UserError(verdict.message or "safety cap exceeded")
     stale = []
     if verify_fresh:
         await ensure_fresh(plan, client)
