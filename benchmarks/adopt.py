@@ -46,6 +46,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -194,10 +195,31 @@ def size_of(directory: Path) -> int:
     return description_size(files)
 
 
-def cli(args: list[str], sandbox: Sandbox | None, expect_rc: int | None = 0) -> tuple[float, str]:
+@dataclass(frozen=True)
+class Run:
+    """One CLI process: its wall time, its own CPU time (user + sys), the sandbox's CPU
+    time meanwhile, and its stdout."""
+
+    wall: float
+    cpu: float
+    sandbox_cpu: float
+    out: str
+
+
+def cli(args: list[str], sandbox: Sandbox | None, expect_rc: int | None = 0) -> Run:
     extra = ["--base-url", sandbox.base_url] if sandbox else []
-    wall, _, _, out = run_measured(RUN_CLI, [*args, *extra], sandbox, expect_rc=expect_rc)
-    return wall, out
+    wall, _, delta, out = run_measured(RUN_CLI, [*args, *extra], sandbox, expect_rc=expect_rc)
+    return Run(wall, delta["cpu_s"], delta.get("sandbox_cpu_s", 0.0), out)
+
+
+def timed(row: dict[str, Any], name: str, runs: list[Run]) -> None:
+    """``row[name]``: wall-time stats of ``runs``; ``name`` with ``_cpu`` (and
+    ``_sandbox_cpu``) inserted before ``_s``: their CPU times."""
+    base = name.removesuffix("_s")
+    row[name] = stats([r.wall for r in runs])
+    row[f"{base}_cpu_s"] = stats([r.cpu for r in runs])
+    if any(r.sandbox_cpu for r in runs):
+        row[f"{base}_sandbox_cpu_s"] = stats([r.sandbox_cpu for r in runs])
 
 
 def stats(values: list[float]) -> dict[str, float]:
@@ -209,10 +231,9 @@ def repeat(runs: int, fn: Callable[[], float]) -> dict[str, float]:
     return stats([fn() for _ in range(runs)])
 
 
-def plan_no_changes(directory: Path, sandbox: Sandbox) -> tuple[float, dict[str, int]]:
-    wall, out = cli(["plan", str(directory), "--format", "json", "--detailed-exitcode"], sandbox)
-    summary = json.loads(out)["summary"]
-    return wall, summary
+def plan_no_changes(directory: Path, sandbox: Sandbox) -> tuple[Run, dict[str, int]]:
+    run = cli(["plan", str(directory), "--format", "json", "--detailed-exitcode"], sandbox)
+    return run, json.loads(run.out)["summary"]
 
 
 def start_sandbox(state: Path, seed: Path, latency_ms: int) -> Sandbox:
@@ -246,26 +267,28 @@ def adopt_case(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]
     try:
         factored, flat = tmp / f"{name}-factored", tmp / f"{name}-flat"
         row["export_s"] = repeat(
-            args.runs, lambda: cli(["export", "-o", str(factored)], sandbox)[0]
+            args.runs, lambda: cli(["export", "-o", str(factored)], sandbox).wall
         )
         row["files"] = len([p for p in factored.iterdir() if p.suffix in (".yaml", ".csv")])
         row["size_factored"] = size_of(factored)
-        walls, summary = [], {}
+        runs, summary = [], {}
         for _ in range(args.runs):
-            wall, summary = plan_no_changes(factored, sandbox)
-            walls.append(wall)
-        row["plan_factored_s"], row["plan_factored_summary"] = stats(walls), summary
+            run, summary = plan_no_changes(factored, sandbox)
+            runs.append(run)
+        timed(row, "plan_factored_s", runs)
+        row["plan_factored_summary"] = summary
         if name == "uniform":
             row["export_flat_s"] = repeat(
-                args.runs, lambda: cli(["export", "--flat", "-o", str(flat)], sandbox)[0]
+                args.runs, lambda: cli(["export", "--flat", "-o", str(flat)], sandbox).wall
             )
             row["files_flat"] = len(list(flat.glob("*.yaml")))
             row["size_flat"] = size_of(flat)
-            walls = []
+            runs = []
             for _ in range(args.runs):
-                wall, summary = plan_no_changes(flat, sandbox)
-                walls.append(wall)
-            row["plan_flat_s"], row["plan_flat_summary"] = stats(walls), summary
+                run, summary = plan_no_changes(flat, sandbox)
+                runs.append(run)
+            timed(row, "plan_flat_s", runs)
+            row["plan_flat_summary"] = summary
         else:
             reference = tmp / "reference"
             reference.mkdir()
@@ -305,8 +328,9 @@ def write_flat(n: int, directory: Path, codes: tuple[str, ...] = ("MEC", "VD")) 
 def validate_flat(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     directory = tmp / "validate-flat"
     count = write_flat(args.validate_employers, directory)
-    walls = [cli(["validate", str(directory)], None)[0] for _ in range(args.runs)]
-    return {"case": "validate-flat", "plan_years": count, "validate_s": stats(walls)}
+    row: dict[str, Any] = {"case": "validate-flat", "plan_years": count}
+    timed(row, "validate_s", [cli(["validate", str(directory)], None) for _ in range(args.runs)])
+    return row
 
 
 def apply_flat(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
@@ -319,7 +343,7 @@ def apply_flat(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     sandbox = start_sandbox(tmp / "apply.db", seed, args.latency_ms)
     expected = 2 * args.employers
     floor = expected * args.latency_ms / 1000 / CONCURRENCY
-    lib_apply, lib_wall, cli_wall = [], [], []
+    lib_apply, lib_wall, cli_runs = [], [], []
     try:
         for _ in range(args.runs):
             sandbox.reset()
@@ -333,19 +357,19 @@ def apply_flat(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             lib_wall.append(detail["wall_s"])
         for _ in range(args.runs):
             sandbox.reset()
-            wall, _ = cli(["apply", str(flat), "--auto-approve", "--concurrency", str(CONCURRENCY)],
-                          sandbox)  # fmt: skip
+            command = ["apply", str(flat), "--auto-approve", "--concurrency", str(CONCURRENCY)]
+            cli_runs.append(cli(command, sandbox))
             total, distinct = sandbox.plan_year_keys()
             assert total == distinct == expected, (total, distinct)
-            cli_wall.append(wall)
     finally:
         sandbox.close()
-    return {
+    row = {
         "case": "apply-flat", "creates": expected, "latency_floor_s": round(floor, 2),
         "lib_apply_phase_s": stats(lib_apply), "lib_wall_s": stats(lib_wall),
-        "cli_wall_s": stats(cli_wall),
         "apply_over_floor": round(statistics.median(lib_apply) / floor, 2),
     }  # fmt: skip
+    timed(row, "cli_wall_s", cli_runs)
+    return row
 
 
 # The issue's own yardstick for this machine ("about 0.2 s" where the targets were set):
@@ -365,8 +389,9 @@ def calibration() -> dict[str, float]:
 
 
 def help_row(args: argparse.Namespace) -> dict[str, Any]:
-    walls = [cli(["--help"], None)[0] for _ in range(max(args.runs, 5))]
-    return {"case": "help", "help_s": stats(walls)}
+    row: dict[str, Any] = {"case": "help"}
+    timed(row, "help_s", [cli(["--help"], None) for _ in range(max(args.runs, 5))])
+    return row
 
 
 def main() -> None:

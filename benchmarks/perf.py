@@ -196,6 +196,11 @@ class Sandbox:
         keys = {(r["employer_id"], r["benefit_product_id"], r["coverage_start"]) for r in rows}
         return len(rows), len(keys)
 
+    def cpu_s(self) -> float:
+        """CPU time (user + sys) the sandbox process has used so far (Linux /proc)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def close(self) -> None:
         self.admin.close()
         self.proc.terminate()
@@ -270,9 +275,13 @@ def run_measured(
         env = {**os.environ, "VITABLE_CONNECT_API_KEY": API_KEY, "NO_COLOR": "1",
                "VC_PERF_HWM_FILE": hwm.name}  # fmt: skip
         started = time.perf_counter()
+        sandbox_cpu = sandbox.cpu_s() if sandbox else 0.0
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env)
-        proc.wait()
+        # wait4: the child's own CPU time (user + sys), which the machine's other load
+        # changes far less than the wall time.
+        _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
@@ -284,8 +293,9 @@ def run_measured(
             f"{' '.join(args[:3])}... exited {proc.returncode} (expected {expect_rc}):\n"
             f"{stderr[-3000:]}\n{stdout[-2000:]}"
         )
-    delta: dict[str, Any] = {"rc": proc.returncode}
+    delta: dict[str, Any] = {"rc": proc.returncode, "cpu_s": usage.ru_utime + usage.ru_stime}
     if sandbox:
+        delta["sandbox_cpu_s"] = sandbox.cpu_s() - sandbox_cpu
         after = sandbox.stats()
         delta["requests"] = after["requests"] - before["requests"]
         delta["rate_limited"] = after["by_status"].get("429", 0) - before["by_status"].get("429", 0)
