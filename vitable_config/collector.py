@@ -18,6 +18,7 @@ collector's full collections only traverse live objects:
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -40,6 +41,7 @@ def paused() -> Iterator[None]:
 
 
 _depth = 0  # how many existing_objects_frozen() blocks are open (this module froze)
+_depth_lock = threading.Lock()  # (blocks may open and close in several threads)
 
 
 @contextmanager
@@ -51,14 +53,18 @@ def existing_objects_frozen() -> Iterator[None]:
     ``gc.freeze()`` is never undone, nor added to (what it would add could never be
     collected)."""
     global _depth
-    if not gc.isenabled() or (gc.get_freeze_count() and not _depth):
+    with _depth_lock:
+        mine = gc.isenabled() and not (gc.get_freeze_count() and not _depth)
+        if mine:
+            gc.freeze()
+            _depth += 1
+    if not mine:
         yield
         return
-    gc.freeze()
-    _depth += 1
     try:
         yield
     finally:
-        _depth -= 1
-        if not _depth:
-            gc.unfreeze()
+        with _depth_lock:
+            _depth -= 1
+            if not _depth:
+                gc.unfreeze()
