@@ -26,7 +26,9 @@ measures the CLI as a user runs it (``python -c 'entry()'``, spawn to exit):
 
 Before the cases it times the issue's yardstick for the machine, ``python -c "import
 pydantic, httpx, click, jinja2, yaml, deepdiff"`` (about 0.2 s where the targets were
-set), kept as ``machine.calibration_s`` with the interpreter used.
+set), kept as ``machine.calibration_s`` with the interpreter used, and the share of
+the machine's CPU time the hypervisor gave to other guests meanwhile
+(``machine.steal_share``).
 
 Medians of ``--runs`` with min-max. Writes ``benchmarks/results/adopt.json``.
 Not part of the test suite.
@@ -394,6 +396,17 @@ def help_row(args: argparse.Namespace) -> dict[str, Any]:
     return row
 
 
+def steal_seconds() -> float:
+    """CPU time the hypervisor gave to other guests so far, all CPUs (Linux /proc/stat;
+    0 elsewhere): a set's ``machine.steal_share`` is the share of this machine's CPU
+    time stolen while it ran."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    except OSError:
+        return 0.0
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK") if len(fields) > 8 else 0.0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -412,6 +425,8 @@ def main() -> None:
         compile_package()
     rows: list[dict[str, Any]] = []
     load_before = os.getloadavg()
+    steal_before = steal_seconds()
+    started = time.monotonic()
     machine_speed = calibration()
     print(f"calibration: python -c {CALIBRATION!r}: {machine_speed}", flush=True)
     with tempfile.TemporaryDirectory() as name:
@@ -428,12 +443,14 @@ def main() -> None:
         if "help" in wanted:
             rows.append(help_row(args))
             print(json.dumps(rows[-1]), flush=True)
+    stolen, elapsed = steal_seconds() - steal_before, time.monotonic() - started
     result = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                     "interpreter": sys.executable, "calibration_s": machine_speed,
                     "load_before": [round(x, 2) for x in load_before],
-                    "load_after": [round(x, 2) for x in os.getloadavg()]},
+                    "load_after": [round(x, 2) for x in os.getloadavg()],
+                    "steal_share": round(stolen / elapsed / (os.cpu_count() or 1), 3)},
         "latency_ms": args.latency_ms, "runs": args.runs, "bytecode": not args.no_compile,
         "rows": rows,
     }  # fmt: skip
