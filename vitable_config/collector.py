@@ -8,11 +8,11 @@ collector's full collections only traverse live objects:
 * :func:`existing_objects_frozen`: for a long one (an apply: thousands of requests
   over seconds, which do make some cyclic garbage), the objects alive when it starts
   are moved out of the collector's reach (``gc.freeze``) and back at its end, so the
-  collections meanwhile scan only what the run made since (a pause instead would
-  end in one collection over everything, ~50 ms after a 2,000-create plan). Without it, each full
+  collections meanwhile scan only what the run made since. Without it, each full
   collection over the plan paused the event loop for 100-400 ms with every request
-  in flight held up (2,000 creates from a flat config: 1-3 such stalls per apply,
-  ``benchmarks/adopt.py``'s apply).
+  in flight held up (2,000 creates from a flat config through the library API: 1-3
+  such stalls per apply). A pause instead would end in one collection over
+  everything (~50 ms after a 2,000-create plan).
 """
 
 from __future__ import annotations
