@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from vitable_config.api.models import (
     BenefitProduct,
@@ -115,18 +115,17 @@ def public_router() -> APIRouter:
         status: PlanYearStatus | None = None,
         page: int = PAGE,
         limit: int = LIMIT,
-    ) -> JSONResponse:
+    ) -> Response:
         runtime.catalog.require_product(benefit_product_id)
-        return JSONResponse(
-            runtime.plan_years.list_for_product(
-                benefit_product_id,
-                runtime.today,
-                employer_id=employer_id,
-                status=status,
-                page=page,
-                limit=limit,
-            )
+        page_json = runtime.plan_years.list_for_product_json(
+            benefit_product_id,
+            runtime.today,
+            employer_id=employer_id,
+            status=status,
+            page=page,
+            limit=limit,
         )
+        return Response(page_json, media_type="application/json")
 
     @router.get("/plan-years/{plan_year_id}", response_model=PlanYear, tags=["plan years"])
     async def get_plan_year(runtime: Runtime, plan_year_id: str) -> JSONResponse:
