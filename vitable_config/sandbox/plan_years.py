@@ -195,13 +195,7 @@ class PlanYearRepo:
         limit: int,
     ) -> list[dict[str, Any]]:
         """Most recent plan year first: ``coverage_start`` descending, then id."""
-        where, params = self._product_filter(product_id, today, employer_id, status)
-        params["limit"] = limit
-        params["offset"] = (page - 1) * limit
-        sql = (
-            f"SELECT * FROM ({_SELECT}) WHERE {where} "
-            "ORDER BY coverage_start DESC, id LIMIT :limit OFFSET :offset"
-        )
+        sql, params = self._page_query("*", product_id, today, employer_id, status, page, limit)
         with self.store.read() as conn:
             return _assemble(conn, conn.execute(sql, params).fetchall())
 
@@ -216,17 +210,32 @@ class PlanYearRepo:
         limit: int,
     ) -> str:
         """:meth:`list_for_product`'s page as the JSON text ``JSONResponse`` would send."""
-        where, params = self._product_filter(product_id, today, employer_id, status)
-        params["limit"] = limit
-        params["offset"] = (page - 1) * limit
-        sql = (
-            f"SELECT id, {_HEAD_JSON_SQL} FROM ({_SELECT}) WHERE {where} "
-            "ORDER BY coverage_start DESC, id LIMIT :limit OFFSET :offset"
+        sql, params = self._page_query(
+            f"id, {_HEAD_JSON_SQL}", product_id, today, employer_id, status, page, limit
         )
         with self.store.read() as conn:
             cursor = conn.cursor()
             cursor.row_factory = None  # tuples
             return _assemble_json(conn, cursor.execute(sql, params).fetchall())
+
+    def _page_query(
+        self,
+        columns: str,
+        product_id: str,
+        today: date,
+        employer_id: str | None,
+        status: str | None,
+        page: int,
+        limit: int,
+    ) -> tuple[str, dict[str, Any]]:
+        where, params = self._product_filter(product_id, today, employer_id, status)
+        params["limit"] = limit
+        params["offset"] = (page - 1) * limit
+        sql = (
+            f"SELECT {columns} FROM ({_SELECT}) WHERE {where} "
+            "ORDER BY coverage_start DESC, id LIMIT :limit OFFSET :offset"
+        )
+        return sql, params
 
     def count_for_product(
         self, product_id: str, today: date, *, employer_id: str | None, status: str | None
