@@ -94,3 +94,27 @@ async def test_blocks_nest_and_the_outermost_thaws() -> None:
         assert api.seen and all(frozen > outer for _enabled, frozen in api.seen)
         assert gc.get_freeze_count() > 1_000  # the outer block's objects stay frozen
     assert gc.get_freeze_count() == 0
+
+
+def test_what_a_pause_inside_a_frozen_block_made_joins_the_frozen_objects() -> None:
+    """An apply plans (collector paused) inside its frozen block, then writes: what the
+    plan made is out of the collector's reach as soon as the pause ends, so the first
+    collection after it does not traverse the whole plan."""
+    with collector.existing_objects_frozen():
+        outer = gc.get_freeze_count()
+        with collector.paused():
+            made = [[i] for i in range(5_000)]
+            assert not gc.isenabled()
+        assert gc.isenabled()
+        assert gc.get_freeze_count() >= outer + 5_000
+        assert gc.get_count()[0] < 1_000  # nothing young left to traverse
+    assert gc.get_freeze_count() == 0
+    assert len(made) == 5_000
+
+
+def test_a_pause_outside_any_frozen_block_freezes_nothing() -> None:
+    with collector.paused():
+        made = [[i] for i in range(5_000)]
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+    assert len(made) == 5_000

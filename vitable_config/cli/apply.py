@@ -245,33 +245,19 @@ def _apply_config(
     headcount: Any = None,
 ) -> int:
     from vitable_config.config import load_config
-    from vitable_config.engine.render import render_text
-    from vitable_config.engine.run import check_safety, plan_config
+    from vitable_config.engine.run import check_safety
 
     state = load_config(paths, variables)  # bad config fails before any API call
     # The config is not scanned by the cyclic collector while the plan is made and
-    # applied (apply_plan also keeps the plan out of its reach while it writes).
+    # applied; the collector is paused while the plan is made (as for `plan`), and
+    # apply_plan keeps the plan out of its reach while it writes.
     with (
         collector.existing_objects_frozen(),
         connect(api) as target,
         _locked(target, lock, lock_timeout),
     ):
-
-        async def make_plan() -> Any:
-            async with make_client(target, api) as client:
-                return await plan_config(
-                    state,
-                    client,
-                    scope=scope,
-                    today=target.today,
-                    base_url=target.label,
-                    headcount=headcount,
-                    paths=paths,
-                    variables=variables,
-                )
-
-        plan = run_async(make_plan())
-        text = render_text(plan, style=text_style())
+        with collector.paused():
+            plan, text = _make_plan(state, target, api, scope, headcount, paths, variables)
         _echo(text, nl=not text.endswith("\n"))
         refused = refuse_denied(plan)
         if refused is not None:
@@ -287,6 +273,36 @@ def _apply_config(
         if not _confirm(plan, target.label, auto_approve):
             return EXIT_ERROR
         return _run_apply(plan, target, api, safety, saved=False)
+
+
+def _make_plan(
+    state: Any,
+    target: ApiConnection,
+    api: ApiOptions,
+    scope: Any,
+    headcount: Any,
+    paths: list[str],
+    variables: dict[str, object] | None,
+) -> tuple[Any, str]:
+    """The plan of ``state`` against the live API, and its text."""
+    from vitable_config.engine.render import render_text
+    from vitable_config.engine.run import plan_config
+
+    async def make_plan() -> Any:
+        async with make_client(target, api) as client:
+            return await plan_config(
+                state,
+                client,
+                scope=scope,
+                today=target.today,
+                base_url=target.label,
+                headcount=headcount,
+                paths=paths,
+                variables=variables,
+            )
+
+    plan = run_async(make_plan())
+    return plan, render_text(plan, style=text_style())
 
 
 def _apply_saved(
