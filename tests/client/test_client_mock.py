@@ -381,6 +381,25 @@ async def test_retry_after_whole_seconds_is_honoured() -> None:
     assert stamps[1] - stamps[0] >= 0.95
 
 
+async def test_the_total_retry_time_counts_the_first_attempt() -> None:
+    """The first attempt runs before the retry loop starts (tests/client/
+    test_client_garbage.py); its time still counts against ``total_timeout``."""
+    calls = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.25)
+        return error(429, "slow down", **{"retry-after-ms": "100"})
+
+    capped = RetryPolicy(max_retries=10, wait_initial=0.001, total_timeout=0.3)
+    async with make_client(handler, retry_policy=capped) as client:
+        with pytest.raises(RateLimitedError):
+            await client.get_plan_year("plyr_0001")
+    # 0.25 s spent, and 100 ms more of waiting would end past the 300 ms budget.
+    assert calls == 1
+
+
 async def test_total_retry_time_is_capped() -> None:
     calls = 0
 
