@@ -400,6 +400,14 @@ def _run_apply(
 
         result = run_async(run())
     _LAST_RESULT.set((result, plan))
+    # The report makes no cyclic garbage: a collection meanwhile would only traverse the
+    # run's results (~40 ms after 2,000 creates).
+    with collector.paused():
+        return _report_result(result, plan)
+
+
+def _report_result(result: Any, plan: Any) -> int:
+    """Print what the apply did and verified; return the exit code."""
     for line in result_lines(result):
         _echo(line)
     _echo(result.summary_line())
