@@ -668,7 +668,7 @@ class VitableClient:
         first_started: float,
     ) -> tuple[int, Any]:
         shown = f"{path}?{httpx.QueryParams(params)}" if params else path
-        async with self._gate.admit() as admitted_at:
+        async with self._gate.admit(write=method != "GET") as admitted_at:
             started = perf_counter()
             try:
                 # One deadline for the whole exchange (connect, send, every read):
