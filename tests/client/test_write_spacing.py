@@ -17,36 +17,17 @@ import asyncio
 import itertools
 import statistics
 import time
-from datetime import date
 
 import pytest
 
+from tests.client.test_contract_faults import new_plan_year
 from tests.conftest import MakeSandbox
 from vitable_config.api import ClientSettings, VitableClient
-from vitable_config.api.models import ContributionClassInput, PlanYearCreate
 from vitable_config.api.ratelimit import WRITE_SPACING, RequestGate
 from vitable_config.api.telemetry import RequestRecord
 
 IN_FLIGHT = 16
 EMPLOYERS = ("empr_acme", "empr_globex", *(f"empr_r{i:03d}" for i in range(1, 31)))
-
-
-def _create(employer: str, year: int) -> PlanYearCreate:
-    return PlanYearCreate(
-        employer_id=employer,
-        coverage_start=date(year, 1, 1),
-        coverage_end=date(year, 12, 31),
-        open_enrollment_start=date(year - 1, 11, 1),
-        open_enrollment_end=date(year - 1, 11, 30),
-        contribution_classes=[
-            ContributionClassInput(
-                employment="full_time",
-                family_status="EE",
-                employee_contribution_cents=1000,
-                employer_contribution_cents=20000,
-            )
-        ],
-    )
 
 
 async def test_writes_in_flight_against_the_sandbox_are_spaced(
@@ -65,7 +46,7 @@ async def test_writes_in_flight_against_the_sandbox_are_spaced(
     settings = ClientSettings.from_env(
         api_key=sandbox.api_key, base_url=sandbox.base_url, environ={}
     )
-    creates = [_create(e, year) for year in (2030, 2031, 2032) for e in EMPLOYERS]
+    creates = [new_plan_year(e, year) for year in (2030, 2031, 2032) for e in EMPLOYERS]
     async with VitableClient(settings, max_concurrency=IN_FLIGHT, on_request=on_request) as c:
         await c.list_benefit_products()  # decides the dialect
         await asyncio.gather(*(c.create_plan_year("bprd_mec", body) for body in creates))

@@ -22,6 +22,7 @@ from vitable_config.cli.options import (
     api_options,
     connect,
     make_client,
+    plan_live,
     run_async,
     safety_from,
     safety_options,
@@ -286,22 +287,8 @@ def _make_plan(
 ) -> tuple[Any, str]:
     """The plan of ``state`` against the live API, and its text."""
     from vitable_config.engine.render import render_text
-    from vitable_config.engine.run import plan_config
 
-    async def make_plan() -> Any:
-        async with make_client(target, api) as client:
-            return await plan_config(
-                state,
-                client,
-                scope=scope,
-                today=target.today,
-                base_url=target.label,
-                headcount=headcount,
-                paths=paths,
-                variables=variables,
-            )
-
-    plan = run_async(make_plan())
+    plan = run_async(plan_live(state, target, api, scope, headcount, paths, variables))
     return plan, render_text(plan, style=text_style())
 
 

@@ -237,6 +237,31 @@ class _RedactFilter(logging.Filter):
 VERBOSE_LOGGERS = ("vitable_config.http", "vitable_config.apply")
 
 
+async def plan_live(
+    state: Any,
+    target: ApiConnection,
+    api: ApiOptions,
+    scope: Any,
+    headcount: Any = None,
+    paths: list[str] | None = None,
+    variables: dict[str, object] | None = None,
+) -> Any:
+    """The plan of a loaded config against the API of ``target`` (plan and apply)."""
+    from vitable_config.engine.run import plan_config
+
+    async with make_client(target, api) as client:
+        return await plan_config(
+            state,
+            client,
+            scope=scope,
+            today=target.today,
+            base_url=target.label,
+            headcount=headcount,
+            paths=paths,
+            variables=variables,
+        )
+
+
 @contextmanager
 def verbose_logging(enabled: bool, secret: str) -> Iterator[None]:
     """With ``-v``, send the HTTP (and apply) loggers to stderr for the block."""

@@ -9,12 +9,10 @@ import click
 
 from vitable_config import collector
 from vitable_config.cli.options import (
-    ApiConnection,
-    ApiOptions,
     api_from,
     api_options,
     connect,
-    make_client,
+    plan_live,
     run_async,
     safety_from,
     safety_options,
@@ -95,7 +93,7 @@ def _command(
     headcount = headcount_from(kwargs)
     state = load_config(list(paths), variables)  # bad config fails before any API call
     with connect(api) as target:
-        plan = run_async(_plan(state, target, api, scope, headcount, list(paths), variables))
+        plan = run_async(plan_live(state, target, api, scope, headcount, list(paths), variables))
 
     if fmt == "json":
         from vitable_config.engine.render.json import render_json
@@ -145,27 +143,3 @@ def _command(
     if plan.has_blocked or plan.duplicates:
         return EXIT_ERROR
     return EXIT_CHANGES if plan.has_changes else EXIT_OK
-
-
-async def _plan(
-    state: Any,
-    target: ApiConnection,
-    api: ApiOptions,
-    scope: Any,
-    headcount: Any = None,
-    paths: list[str] | None = None,
-    variables: dict[str, object] | None = None,
-) -> Any:
-    from vitable_config.engine.run import plan_config
-
-    async with make_client(target, api) as client:
-        return await plan_config(
-            state,
-            client,
-            scope=scope,
-            today=target.today,
-            base_url=target.label,
-            headcount=headcount,
-            paths=paths,
-            variables=variables,
-        )
